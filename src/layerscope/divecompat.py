@@ -1,0 +1,254 @@
+"""dive 0.13.1's figures, computed exactly as dive computes them, quirks included.
+
+dive builds one tree per layer from the raw tar entries and walks their leaves
+(dive/filetree/efficiency.go). Its quirks are kept on purpose, so that a pipeline gating on dive's
+numbers gets the same numbers: opaque markers are dropped, a deleted directory counts no waste,
+every copy of a duplicated path counts as wasted, layer 0 is "the base", and a whiteout whose
+target is missing below ends the walk of its layer. The trees here live only during the walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .gosort import go_sort
+from .model import Entry, Image
+
+_WHITEOUT = ".wh."
+_DOUBLE_WHITEOUT = ".wh..wh.."
+
+# Go's os.FileMode type bits, as archive/tar's FileInfo().Mode() sets them.
+GO_MODE_DIR = 1 << 31
+_GO_SYMLINK = 1 << 27
+_GO_DEVICE = 1 << 26
+_GO_PIPE = 1 << 25
+_GO_SOCKET = 1 << 24
+_GO_SETUID = 1 << 23
+_GO_SETGID = 1 << 22
+_GO_CHARDEV = 1 << 21
+_GO_STICKY = 1 << 20
+_C_TYPE = {0o040000: GO_MODE_DIR, 0o010000: _GO_PIPE, 0o120000: _GO_SYMLINK,
+           0o060000: _GO_DEVICE, 0o020000: _GO_DEVICE | _GO_CHARDEV, 0o140000: _GO_SOCKET}
+_FLAG_TYPE = {ord("2"): _GO_SYMLINK, ord("3"): _GO_DEVICE | _GO_CHARDEV, ord("4"): _GO_DEVICE,
+              ord("5"): GO_MODE_DIR, ord("6"): _GO_PIPE}
+
+
+def go_file_mode(mode: int, typeflag: int) -> int:
+    """archive/tar headerFileInfo.Mode(): permission, special and type bits as os.FileMode."""
+    out = mode & 0o777
+    if mode & 0o4000:
+        out |= _GO_SETUID
+    if mode & 0o2000:
+        out |= _GO_SETGID
+    if mode & 0o1000:
+        out |= _GO_STICKY
+    out |= _C_TYPE.get(mode & ~0o7777 & 0o170000, 0) if mode & ~0o7777 else 0
+    return out | _FLAG_TYPE.get(typeflag, 0)
+
+
+def _is_dir(entry: Entry | None) -> bool:
+    return entry is not None and bool(go_file_mode(entry.mode, entry.typeflag) & GO_MODE_DIR)
+
+
+class _Node:
+    __slots__ = ("children", "entry", "name", "parent")
+
+    def __init__(self, name: str, parent: _Node | None) -> None:
+        self.name = name
+        self.parent = parent
+        self.children: dict[str, _Node] = {}
+        self.entry: Entry | None = None  # None is dive's empty FileInfo{} (implicit parents)
+
+    def path(self) -> str:
+        """dive's FileNode.Path(): `/a/b`, with a leaf's `.wh.` prefix removed."""
+        names = [self.name.removeprefix(_WHITEOUT)]
+        node = self.parent
+        while node is not None and node.parent is not None:
+            names.append(node.name)
+            node = node.parent
+        return ("/" + "/".join(reversed(names))).replace("//", "/")
+
+    def copy(self, parent: _Node | None) -> _Node:
+        twin = _Node(self.name, parent)
+        twin.entry = self.entry
+        twin.children = {k: c.copy(twin) for k, c in self.children.items()}
+        return twin
+
+
+def _add_path(root: _Node, path: str, entry: Entry | None) -> None:
+    names = [n for n in path.split("/") if n]
+    node = root
+    for name in names:
+        child = node.children.get(name)
+        if child is None:
+            if name.startswith(_DOUBLE_WHITEOUT):
+                return  # dive never adds opaque markers (file_tree.go AddPath)
+            child = _Node(name, node)
+            node.children[name] = child
+        node = child
+    if names:
+        node.entry = entry
+
+
+def _get(root: _Node, path: str) -> _Node | None:
+    node: _Node | None = root
+    for name in path.split("/"):
+        if name and node is not None:
+            node = node.children.get(name)
+    return node
+
+
+def _remove(root: _Node, path: str) -> None:
+    node = _get(root, path)
+    if node is not None and node is not root and node.parent is not None:
+        del node.parent.children[node.name]
+
+
+def _child_first(node: _Node) -> Iterator[_Node]:
+    """Depth-first, children (sorted by name) before their parent; the root is not visited."""
+    stack: list[tuple[_Node, bool]] = [(node, False)]
+    while stack:
+        current, expanded = stack.pop()
+        if expanded or not current.children:
+            if current.parent is not None:
+                yield current
+            continue
+        stack.append((current, True))
+        for name in sorted(current.children, reverse=True):
+            stack.append((current.children[name], False))
+
+
+def layer_tree(entries: tuple[Entry, ...]) -> _Node:
+    root = _Node("", None)
+    for entry in entries:
+        _add_path(root, entry.path, entry)
+    return root
+
+
+def _stack(lower: _Node, upper: _Node) -> None:
+    """dive's FileTree.Stack: whiteouts remove, every other node (implicit ones too) is re-added."""
+    for node in _child_first(upper):
+        if node.name.startswith(_WHITEOUT):
+            _remove(lower, node.path())
+        else:
+            _add_path(lower, node.path(), node.entry)
+
+
+def _subtree_size(node: _Node) -> int:
+    total = node.entry.size if node.entry else 0
+    for sub in _child_first(node):
+        total += sub.entry.size if sub.entry else 0
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class DiveFile:
+    path: str
+    count: int
+    cumulative_size: int
+    min_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiveAnalysis:
+    efficiency: float
+    size_bytes: int
+    user_size_bytes: int
+    wasted_bytes: int
+    user_wasted_percent: float
+    """NaN or inf where there are no user bytes, as dive computes it."""
+    inefficient_files: tuple[DiveFile, ...]
+    """Largest first, ties in the order dive prints them."""
+    layer_sizes: tuple[int, ...]
+
+
+class _Stacker:
+    """StackTreeRange(trees, 0, i-1), built up once instead of once per whiteout."""
+
+    def __init__(self, trees: list[_Node]) -> None:
+        self._trees = trees
+        self._tree = trees[0].copy(None)
+        self._through = -1
+
+    def through(self, last: int) -> _Node:
+        while self._through < last:
+            self._through += 1
+            _stack(self._tree, self._trees[self._through])
+        return self._tree
+
+
+def _efficiency(trees: list[_Node]) -> tuple[float, list[list[object]]]:
+    table: dict[str, list[object]] = {}  # path -> [path, count, cum, min]
+    inefficient: list[list[object]] = []
+    stacker = _Stacker(trees) if trees else None
+    for index, tree in enumerate(trees):
+        for node in _child_first(tree):
+            if node.children:
+                continue  # only leaves are counted (efficiency.go visitEvaluator)
+            path = node.path()
+            if node.name.startswith(_WHITEOUT):
+                assert stacker is not None
+                below = _get(stacker.through(index - 1), path)
+                if below is None:
+                    break  # dive's visitor errors and the rest of this layer is skipped
+                size = _subtree_size(below) if _is_dir(below.entry) else 0
+            else:
+                size = node.entry.size if node.entry else 0
+            row = table.get(path)
+            if row is None:
+                row = table[path] = [path, 0, 0, -1]
+            row[1] = int(row[1]) + 1  # type: ignore[call-overload]
+            row[2] = int(row[2]) + size  # type: ignore[call-overload]
+            if int(row[3]) < 0 or size < int(row[3]):  # type: ignore[call-overload]
+                row[3] = size
+            if row[1] == 2:
+                inefficient.append(row)
+    min_total = sum(int(r[3]) for r in table.values())  # type: ignore[call-overload]
+    cum_total = sum(int(r[2]) for r in table.values())  # type: ignore[call-overload]
+    score = 1.0 if cum_total == 0 else min_total / cum_total
+    return score, inefficient
+
+
+def analyse(image: Image) -> DiveAnalysis:
+    """dive's efficiency, wasted bytes and user-wasted percent for `image`."""
+    trees = [layer_tree(layer.entries) for layer in image.layers]
+    score, rows = _efficiency(trees)
+    go_sort(rows, key=lambda r: int(r[2]))  # type: ignore[call-overload]
+    rows.reverse()
+    files = tuple(DiveFile(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows)  # type: ignore[call-overload]
+    sizes = tuple(layer.size for layer in image.layers)
+    size = sum(sizes)
+    user = size - sizes[0] if sizes else 0
+    wasted = sum(f.cumulative_size for f in files)
+    return DiveAnalysis(
+        efficiency=score,
+        size_bytes=size,
+        user_size_bytes=user,
+        wasted_bytes=wasted,
+        user_wasted_percent=_go_divide(wasted, user),
+        inefficient_files=files,
+        layer_sizes=sizes,
+    )
+
+
+def _go_divide(a: int, b: int) -> float:
+    if b == 0:
+        return float("nan") if a == 0 else float("inf")
+    return a / b
+
+
+def file_list(entries: tuple[Entry, ...]) -> list[dict[str, object]]:
+    """dive's per-layer `fileList`: every node of the layer tree, children before parents."""
+    out: list[dict[str, object]] = []
+    for node in _child_first(layer_tree(entries)):
+        e = node.entry
+        if e is None:
+            out.append({"path": "", "typeFlag": 0, "linkName": "", "size": 0, "fileMode": 0,
+                        "uid": 0, "gid": 0, "isDir": False})
+            continue
+        mode = go_file_mode(e.mode, e.typeflag)
+        out.append({"path": e.path, "typeFlag": e.typeflag, "linkName": e.linkname,
+                    "size": e.size, "fileMode": mode, "uid": e.uid, "gid": e.gid,
+                    "isDir": bool(mode & GO_MODE_DIR)})
+    return out

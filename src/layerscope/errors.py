@@ -1,0 +1,68 @@
+"""Every error layerscope raises, under one base.
+
+    LayerscopeError                 anything the user can act on; the CLI prints it on one line, exit 2
+    ├── SourceError                 the image could not be found or opened where it was said to be
+    │   └── ImageNotFound           no such file, directory or image name
+    ├── FormatError                 the bytes are not an image layerscope can read
+    │   ├── NotAnImage              an archive or directory with no manifest.json / index.json
+    │   ├── MalformedMetadata       manifest, index or config JSON that is invalid or incomplete
+    │   ├── MissingBlob             a layer or config the manifest names is absent
+    │   ├── UnsupportedMediaType    a layer media type layerscope cannot decompress
+    │   └── CorruptLayer            a truncated or corrupt tar, gzip or zstd stream
+    ├── DigestMismatch              bytes whose sha256 differs from the digest recorded for them
+    ├── SelectionError              several images or platforms and no way to choose one
+    └── ConfigError                 a bad CI rule value or a bad config file
+
+Each message names the file, blob or digest and what is wrong with it. The library never prints
+and never exits; `layerscope.cli` maps these to stderr and exit codes.
+"""
+
+from __future__ import annotations
+
+
+class LayerscopeError(Exception):
+    """Base of every error layerscope raises on purpose."""
+
+
+class SourceError(LayerscopeError):
+    """The image could not be opened where it was said to be."""
+
+
+class ImageNotFound(SourceError):
+    """No such file, directory or image."""
+
+
+class FormatError(LayerscopeError):
+    """The input is not an image layerscope can read."""
+
+
+class NotAnImage(FormatError):
+    """An archive or directory that holds no image manifest."""
+
+
+class MalformedMetadata(FormatError):
+    """Manifest, index or config JSON that is invalid or incomplete."""
+
+
+class MissingBlob(FormatError):
+    """A blob named by a manifest is not in the archive or layout."""
+
+
+class UnsupportedMediaType(FormatError):
+    """A layer media type that cannot be decompressed."""
+
+
+class CorruptLayer(FormatError):
+    """A layer whose tar, gzip or zstd stream is truncated or corrupt."""
+
+
+class DigestMismatch(LayerscopeError):
+    """Bytes whose digest differs from the one the image records."""
+
+
+class SelectionError(LayerscopeError):
+    """Several images or platforms match and none was chosen."""
+
+
+class ConfigError(LayerscopeError):
+    """A bad CI rule value or configuration file."""

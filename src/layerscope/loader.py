@@ -1,0 +1,66 @@
+"""ImageSpec -> Image: read every layer blob (in parallel threads) into the model."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from .layer import read_layer
+from .model import Image, Layer
+from .oci import layer_history
+from .sources.spec import ImageSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    layers_done: int
+    layers_total: int
+    bytes_read: int
+    entries: int
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def load_image(spec: ImageSpec, progress: ProgressFn | None = None) -> Image:
+    """Read all layers; zlib, zstd and sha256 release the GIL, so threads overlap the work."""
+    histories = layer_history(spec.config.history, len(spec.blobs))
+    total = len(spec.blobs)
+    lock = threading.Lock()
+    state = {"done": 0, "bytes": 0, "entries": 0}
+
+    def one(i: int) -> Layer:
+        layer = read_layer(spec.blobs[i], i, histories[i])
+        if progress is not None:
+            with lock:
+                state["done"] += 1
+                state["bytes"] += layer.compressed_size
+                state["entries"] += len(layer.entries)
+                progress(Progress(state["done"], total, state["bytes"], state["entries"]))
+        return layer
+
+    workers = max(1, min(total, (os.cpu_count() or 2), 4))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
+        # Largest blobs first keeps both threads busy to the end.
+        futures = [pool.submit(one, i) for i in range(total)]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for fut in done:
+            if fut.exception() is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise fut.exception()  # type: ignore[misc]
+        layers = tuple(f.result() for f in futures)
+    return Image(
+        source=spec.source,
+        format=spec.format,
+        name=spec.name,
+        config_digest=spec.config_digest,
+        platform=spec.config.platform,
+        layers=layers,
+        history=spec.config.history,
+        repo_tags=spec.repo_tags,
+        annotations=spec.annotations,
+        created=spec.config.created,
+    )

@@ -1,0 +1,1 @@
+"""Image sources: where an image lives (archive, layout, engine, registry) -> an ImageSpec."""

@@ -1,0 +1,339 @@
+"""A fast, streaming tar reader: headers, long names, PAX records, content hashes.
+
+It reads from any `ByteSource` (a stream of chunks, or a seekable file that skips over data),
+so one parser serves layer blobs (decompressed on the fly) and outer archives (seeked over).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+import xxhash
+
+from .errors import CorruptLayer
+from .model import Entry, EntryKind
+
+BLOCK = 512
+_ZERO_BLOCK = bytes(BLOCK)
+
+# Typeflags whose header is followed by no data, whatever the size field says (as Go and CPython).
+_HEADER_ONLY = frozenset(b"123456")
+_KINDS: dict[int, EntryKind] = {
+    ord("0"): EntryKind.FILE,
+    ord("7"): EntryKind.FILE,
+    ord("S"): EntryKind.FILE,
+    ord("1"): EntryKind.HARDLINK,
+    ord("2"): EntryKind.SYMLINK,
+    ord("3"): EntryKind.CHAR,
+    ord("4"): EntryKind.BLOCK,
+    ord("5"): EntryKind.DIR,
+    ord("D"): EntryKind.DIR,
+    ord("6"): EntryKind.FIFO,
+}
+
+
+class ByteSource(Protocol):
+    """Where tar bytes come from: read exactly, skip, or hash the next bytes."""
+
+    def read(self, size: int) -> bytes: ...
+
+    def skip(self, size: int) -> None: ...
+
+    def hash_next(self, size: int) -> int: ...
+
+
+class ChunkSource:
+    """A ByteSource over an iterator of byte chunks (a decompressed, hashed blob stream)."""
+
+    def __init__(self, chunks: Iterator[bytes], what: str) -> None:
+        self._chunks = chunks
+        self._buf = b""
+        self._pos = 0
+        self._what = what
+
+    def _next_chunk(self) -> bool:
+        for chunk in self._chunks:
+            if chunk:
+                self._buf = chunk
+                self._pos = 0
+                return True
+        return False
+
+    def read(self, size: int) -> bytes:
+        buf, pos = self._buf, self._pos
+        if len(buf) - pos >= size:
+            self._pos = pos + size
+            return buf[pos : pos + size]
+        parts = [buf[pos:]]
+        got = len(parts[0])
+        self._buf, self._pos = b"", 0
+        while got < size and self._next_chunk():
+            take = min(size - got, len(self._buf))
+            parts.append(self._buf[:take])
+            self._pos = take
+            got += take
+        return b"".join(parts)
+
+    def skip(self, size: int) -> None:
+        while True:
+            avail = len(self._buf) - self._pos
+            if avail >= size:
+                self._pos += size
+                return
+            size -= avail
+            if not self._next_chunk():
+                raise CorruptLayer(f"{self._what}: tar stream ends inside an entry (truncated)")
+
+    def hash_next(self, size: int) -> int:
+        avail = len(self._buf) - self._pos
+        if avail >= size:
+            start = self._pos
+            self._pos += size
+            return int(xxhash.xxh3_64_intdigest(memoryview(self._buf)[start : start + size]))
+        hasher = xxhash.xxh3_64()
+        while size:
+            avail = len(self._buf) - self._pos
+            if not avail:
+                if not self._next_chunk():
+                    raise CorruptLayer(f"{self._what}: tar stream ends inside an entry (truncated)")
+                continue
+            take = min(avail, size)
+            hasher.update(memoryview(self._buf)[self._pos : self._pos + take])
+            self._pos += take
+            size -= take
+        return int(hasher.intdigest())
+
+    def drain(self) -> None:
+        """Consume the rest, so that digests computed upstream cover every byte."""
+        self._buf, self._pos = b"", 0
+        for _ in self._chunks:
+            pass
+
+
+class FileSource:
+    """A ByteSource over a seekable file region: data is skipped by seeking, never read."""
+
+    def __init__(self, fh: IO[bytes], what: str, start: int = 0, end: int | None = None) -> None:
+        self._fh = fh
+        self._what = what
+        self.pos = start
+        self._end = end
+        fh.seek(start)
+
+    def read(self, size: int) -> bytes:
+        if self._end is not None:
+            size = max(0, min(size, self._end - self.pos))
+        data = self._fh.read(size)
+        self.pos += len(data)
+        return data
+
+    def skip(self, size: int) -> None:
+        self.pos += size
+        if self._end is not None and self.pos > self._end:
+            raise CorruptLayer(f"{self._what}: tar ends inside an entry (truncated)")
+        self._fh.seek(self.pos)
+
+    def hash_next(self, size: int) -> int:
+        hasher = xxhash.xxh3_64()
+        while size:
+            data = self.read(min(size, 1 << 20))
+            if not data:
+                raise CorruptLayer(f"{self._what}: tar ends inside an entry (truncated)")
+            hasher.update(data)
+            size -= len(data)
+        return int(hasher.intdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A raw tar member as it stands in the stream, with where its data starts."""
+
+    name: str
+    typeflag: int
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    mtime: int
+    linkname: str
+    data_offset: int
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _cstr(field: bytes) -> bytes:
+    end = field.find(b"\0")
+    return field if end < 0 else field[:end]
+
+
+def _number(field: bytes, what: str) -> int:
+    if field and field[0] & 0x80:
+        # GNU base-256: big-endian two's complement with the top bit as a marker.
+        value = int.from_bytes(field, "big") & ~(0x80 << (8 * (len(field) - 1)))
+        if field[0] & 0x40:
+            value -= 1 << (8 * len(field) - 1)
+        return value
+    text = field.replace(b"\0", b" ").strip()
+    if not text:
+        return 0
+    try:
+        return int(text, 8)
+    except ValueError:
+        raise CorruptLayer(f"{what}: bad number {text!r} in a tar header") from None
+
+
+def _check_sum(block: bytes, what: str) -> None:
+    recorded = _number(block[148:156], what)
+    unsigned = sum(block[:148]) + 256 + sum(block[156:])
+    if recorded == unsigned:
+        return
+    signed = unsigned - sum(b for b in block[:148] + block[156:] if b > 127) * 2
+    if recorded != signed:
+        raise CorruptLayer(f"{what}: tar header checksum mismatch (not a tar, or corrupt)")
+
+
+def _pax_records(data: bytes, what: str) -> dict[str, str]:
+    records: dict[str, str] = {}
+    pos = 0
+    while pos < len(data):
+        if data[pos] == 0:
+            break
+        space = data.find(b" ", pos)
+        try:
+            length = int(data[pos:space])
+        except ValueError:
+            raise CorruptLayer(f"{what}: malformed PAX record") from None
+        if space < 0 or length <= 0 or pos + length > len(data):
+            raise CorruptLayer(f"{what}: malformed PAX record")
+        key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
+        records[_decode(key)] = _decode(value)
+        pos += length
+    return records
+
+
+def _skip_gnu_sparse_extensions(src: ByteSource, block: bytes, what: str) -> None:
+    # Old GNU sparse headers chain extra 512-byte blocks while the "isextended" byte is set.
+    extended = block[482]
+    while extended:
+        ext = src.read(BLOCK)
+        if len(ext) < BLOCK:
+            raise CorruptLayer(f"{what}: truncated GNU sparse header")
+        extended = ext[504]
+
+
+def iter_members(src: ByteSource, what: str, *, hash_content: bool = False) -> Iterator[
+    tuple[Member, int]
+]:
+    """Yield each member with its content hash (0 unless asked and it has data).
+
+    Stops at the first zero block (the end-of-archive marker) or at a clean end of stream;
+    raises CorruptLayer on a truncated or malformed archive.
+    """
+    global_pax: dict[str, str] = {}
+    local_pax: dict[str, str] = {}
+    long_name: str | None = None
+    long_link: str | None = None
+    first = True
+    while True:
+        block = src.read(BLOCK)
+        if not block:
+            if first:
+                raise CorruptLayer(f"{what}: empty stream, not a tar")
+            return
+        if len(block) < BLOCK:
+            raise CorruptLayer(f"{what}: tar stream ends inside a header (truncated)")
+        if block == _ZERO_BLOCK:
+            return
+        _check_sum(block, what)
+        first = False
+        typeflag = block[156]
+        size = _number(block[124:136], what)
+        if size < 0:
+            raise CorruptLayer(f"{what}: negative size in a tar header")
+        padded = -(-size // BLOCK) * BLOCK
+        if typeflag in (ord("x"), ord("g"), ord("L"), ord("K")):
+            payload = src.read(padded)[:size]
+            if len(payload) < size:
+                raise CorruptLayer(f"{what}: tar stream ends inside an extended header")
+            if typeflag == ord("x"):
+                local_pax.update(_pax_records(payload, what))
+            elif typeflag == ord("g"):
+                # POSIX: a global header applies to every later member (dive rejects the layer).
+                global_pax.update(_pax_records(payload, what))
+            elif typeflag == ord("L"):
+                long_name = _decode(_cstr(payload))
+            else:
+                long_link = _decode(_cstr(payload))
+            continue
+        pax = {**global_pax, **local_pax} if global_pax else local_pax
+        name_raw = _cstr(block[0:100])
+        if block[257:263] == b"ustar\x00":
+            prefix = _cstr(block[345:500])
+            if prefix:
+                name_raw = prefix + b"/" + name_raw
+        name = long_name if long_name is not None else _decode(name_raw)
+        name = pax.get("path", name)
+        linkname = long_link if long_link is not None else _decode(_cstr(block[157:257]))
+        linkname = pax.get("linkpath", linkname)
+        if "size" in pax:
+            size = int(pax["size"])
+            padded = -(-size // BLOCK) * BLOCK
+        if typeflag == 0:
+            typeflag = ord("5") if name.endswith("/") else ord("0")
+        if typeflag == ord("S"):
+            _skip_gnu_sparse_extensions(src, block, what)
+        member = Member(
+            name=name,
+            typeflag=typeflag,
+            size=size,
+            mode=_number(block[100:108], what),
+            uid=int(pax["uid"]) if "uid" in pax else _number(block[108:116], what),
+            gid=int(pax["gid"]) if "gid" in pax else _number(block[116:124], what),
+            mtime=int(float(pax["mtime"])) if "mtime" in pax else _number(block[136:148], what),
+            linkname=linkname,
+            data_offset=getattr(src, "pos", 0),
+        )
+        local_pax = {}
+        long_name = long_link = None
+        content_hash = 0
+        if typeflag not in _HEADER_ONLY and size:
+            if hash_content:
+                content_hash = src.hash_next(size)
+                src.skip(padded - size)
+            else:
+                src.skip(padded)
+        yield member, content_hash
+
+
+def clean_name(name: str, what: str) -> str:
+    """A member name as a path from the root: no leading `/` or `./`, `..` rejected."""
+    cleaned = posixpath.normpath("/" + name).lstrip("/")
+    if name.startswith("..") or "/../" in f"/{name}/":
+        # normpath above already clamped the escape at the root; refuse it instead.
+        parts = [p for p in name.split("/") if p not in ("", ".")]
+        depth = 0
+        for part in parts:
+            depth += -1 if part == ".." else 1
+            if depth < 0:
+                raise CorruptLayer(f"{what}: entry {name!r} escapes the layer root")
+    return "" if cleaned == "." else cleaned
+
+
+def member_to_entry(member: Member, path: str, content_hash: int) -> Entry:
+    return Entry(
+        path=path,
+        kind=_KINDS.get(member.typeflag, EntryKind.OTHER),
+        typeflag=member.typeflag,
+        size=member.size,
+        mode=member.mode,
+        uid=member.uid,
+        gid=member.gid,
+        mtime=member.mtime,
+        linkname=member.linkname,
+        content_hash=content_hash,
+    )
