@@ -11,7 +11,8 @@
     │   └── CorruptLayer            a truncated or corrupt tar, gzip or zstd stream
     ├── DigestMismatch              bytes whose sha256 differs from the digest recorded for them
     ├── SelectionError              several images or platforms and no way to choose one
-    └── ConfigError                 a bad CI rule value or a bad config file
+    ├── ConfigError                 a bad CI rule value or a bad config file
+    └── OutputError                 an output file that cannot be written
 
 Each message names the file, blob or digest and what is wrong with it. The library never prints
 and never exits; `layerscope.cli` maps these to stderr and exit codes.
@@ -66,3 +67,7 @@ class SelectionError(LayerscopeError):
 
 class ConfigError(LayerscopeError):
     """A bad CI rule value or configuration file."""
+
+
+class OutputError(LayerscopeError):
+    """An output file that cannot be written."""

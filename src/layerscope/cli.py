@@ -1,0 +1,170 @@
+"""The command line: the only module that knows the core, the sources and the outputs.
+
+Exit codes: 0 success (CI rules passed), 1 a CI rule failed, 2 any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .analysis import Analysis, analyse
+from .ci import evaluate, load_rules_file, passed, resolve_rules
+from .ci import describe as describe_ci
+from .errors import ConfigError, ImageNotFound, LayerscopeError, SourceError
+from .export import to_document, write_json
+from .loader import Progress, load_image
+from .model import Platform
+from .report import ci_report, summary
+from .sources.archive import spec_from_path
+from .units import human_bytes
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+_ARCHIVE_SCHEMES = ("docker-archive", "docker-tar", "oci-archive", "oci", "oci-dir")
+_LIVE_SCHEMES = ("docker", "podman", "registry")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="layerscope",
+        description="Show what is inside a container image, layer by layer, and where its "
+        "bytes are wasted. Reads docker-archive tarballs (docker save, buildah, podman, "
+        "skopeo, kaniko, Docker 25+) and OCI layouts, as a directory or a tar.",
+        epilog="Exit codes: 0 success, 1 a CI rule failed, 2 an error.",
+    )
+    p.add_argument("image", metavar="IMAGE",
+                   help="an image archive or OCI layout: PATH, PATH:name:tag, "
+                   "docker-archive://PATH or oci-archive://PATH")
+    p.add_argument("-j", "--json", metavar="FILE",
+                   help="write the analysis as JSON (dive's schema plus layerscope's) to FILE, "
+                   "'-' for stdout")
+    p.add_argument("--ci", action="store_true",
+                   help="evaluate the CI rules and exit 1 if one fails (also when the "
+                   "environment has CI=true)")
+    p.add_argument("--ci-config", metavar="FILE", default=".dive-ci",
+                   help="YAML file with dive's CI rules (default: .dive-ci, if present)")
+    p.add_argument("--lowestEfficiency", metavar="RATIO",
+                   help="fail if efficiency is below this (0..1, default 0.9)")
+    p.add_argument("--highestWastedBytes", metavar="SIZE",
+                   help="fail if wasted bytes exceed this (e.g. 20MB; default disabled)")
+    p.add_argument("--highestUserWastedPercent", metavar="RATIO",
+                   help="fail if wasted / user bytes exceeds this (0..1, default 0.1)")
+    p.add_argument("--source", choices=[*_ARCHIVE_SCHEMES, *_LIVE_SCHEMES],
+                   help="where the image is (default: read from IMAGE)")
+    p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
+                   help="choose one platform of a multi-platform image")
+    p.add_argument("--tag", metavar="NAME:TAG",
+                   help="choose one image of an archive that holds several")
+    p.add_argument("-i", "--ignore-errors", action="store_true",
+                   help="accepted for dive compatibility; layerscope never ignores a bad image")
+    p.add_argument("--version", action="version", version=f"layerscope {__version__}")
+    return p
+
+
+def _env_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _use_color(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+
+
+def split_reference(image: str, source: str | None) -> tuple[str, Path, str | None]:
+    """(scheme, path, tag) from `scheme://PATH[:name:tag]` or a plain path."""
+    scheme, sep, rest = image.partition("://")
+    if not sep:
+        scheme, rest = source or "", image
+    if scheme in _LIVE_SCHEMES:
+        raise SourceError(
+            f"{image}: the {scheme} source is not available in this version; "
+            "save the image to a file (docker save -o img.tar IMAGE) and pass the file"
+        )
+    if scheme and scheme not in _ARCHIVE_SCHEMES:
+        raise SourceError(f"{image}: unknown source {scheme!r}")
+    if Path(rest).exists():
+        return scheme or "archive", Path(rest), None
+    for i, ch in enumerate(rest):
+        if ch == ":" and i and Path(rest[:i]).exists():
+            return scheme or "archive", Path(rest[:i]), rest[i + 1 :] or None
+    raise ImageNotFound(f"{rest}: no such file or directory")
+
+
+def _progress_printer() -> object:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(p: Progress) -> None:
+        end = "\n" if p.layers_done == p.layers_total else ""
+        sys.stderr.write(f"\rLoading image: layers {p.layers_done}/{p.layers_total}, "
+                         f"{human_bytes(p.bytes_read)} read, {p.entries} files{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def load_analysis(args: argparse.Namespace) -> Analysis:
+    scheme, path, tag = split_reference(args.image, args.source)
+    platform = None
+    if args.platform:
+        try:
+            platform = Platform.parse(args.platform)
+        except ValueError as exc:
+            raise ConfigError(f"--platform: {exc}") from None
+    label = args.image if "://" in args.image else f"{scheme}://{path}"
+    spec = spec_from_path(path, label, args.tag or tag, platform)
+    progress = _progress_printer()
+    image = load_image(spec, progress)  # type: ignore[arg-type]
+    return analyse(image)
+
+
+def _rules(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
+    path = Path(args.ci_config)
+    file_rules = load_rules_file(path) if path.is_file() else {}
+    if not path.is_file() and args.ci_config != ".dive-ci":
+        raise ConfigError(f"{path}: CI config file not found")
+    flags = {
+        "lowestEfficiency": args.lowestEfficiency,
+        "highestWastedBytes": args.highestWastedBytes,
+        "highestUserWastedPercent": args.highestUserWastedPercent,
+    }
+    return resolve_rules(file_rules, flags)
+
+
+def run(args: argparse.Namespace) -> int:
+    ci_flag = args.ci
+    ci_mode = ci_flag or _env_ci()
+    # dive: --json skips the CI gate. Kept when CI comes only from the environment (CI=true is
+    # set by every CI service), so a JSON-export job does not start failing; an explicit --ci
+    # with --json does both.
+    gate = ci_mode and (args.json is None or ci_flag)
+    rules = _rules(args) if gate else None  # bad rule values fail before the long load
+    analysis = load_analysis(args)
+    results = evaluate(rules, analysis) if rules is not None else None
+    if args.json is not None:
+        write_json(to_document(analysis, describe_ci(results) if results else None), args.json)
+    if results is not None:
+        out = sys.stderr if args.json == "-" else sys.stdout
+        out.write(ci_report(analysis, results, _use_color(out)))
+        return EXIT_OK if passed(results) else EXIT_FAILED
+    if args.json is None:
+        sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except LayerscopeError as exc:
+        sys.stderr.write(f"layerscope: error: {exc}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("layerscope: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
