@@ -187,17 +187,19 @@ def _efficiency(trees: list[_Node]) -> tuple[float, list[list[object]]]:
             if node.children:
                 continue  # only leaves are counted (efficiency.go visitEvaluator)
             path = node.path()
+            row = table.get(path)
+            if row is None:
+                row = table[path] = [path, 0, 0, -1]
             if node.name.startswith(_WHITEOUT):
                 assert stacker is not None
                 below = _get(stacker.through(index - 1), path)
                 if below is None:
-                    break  # dive's visitor errors and the rest of this layer is skipped
+                    # dive's visitor errors: the rest of this layer is skipped, and the row it
+                    # already made keeps its minimum of -1, which lowers the score.
+                    break
                 size = _subtree_size(below) if _is_dir(below.entry) else 0
             else:
                 size = node.entry.size if node.entry else 0
-            row = table.get(path)
-            if row is None:
-                row = table[path] = [path, 0, 0, -1]
             row[1] = int(row[1]) + 1  # type: ignore[call-overload]
             row[2] = int(row[2]) + size  # type: ignore[call-overload]
             if int(row[3]) < 0 or size < int(row[3]):  # type: ignore[call-overload]

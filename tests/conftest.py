@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+SHARED = Path(os.environ.get("LAYERSCOPE_SHARED", ROOT.parent / "shared"))
+FIXTURES = SHARED / "fixtures"
+DIVE_DATA = FIXTURES / "dive-data"
+REAL = FIXTURES / "real"
+
+
+@pytest.fixture(autouse=True)
+def _no_ci_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # .ci/run has CI=true, which switches layerscope to CI mode, as in dive.
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"fixture {path} is missing (set LAYERSCOPE_SHARED to the shared/ folder)")
+    return path
