@@ -38,17 +38,17 @@ class F:
     """For big generated files: write `size` bytes of `data` repeated instead of `data`."""
 
 
-def D(path: str, mode: int = 0o755, uid: int = 0, gid: int = 0) -> F:  # noqa: N802
+def D(path: str, mode: int = 0o755, uid: int = 0, gid: int = 0) -> F:
     return F(path, mode=mode, uid=uid, gid=gid, kind="dir")
 
 
-def W(path: str) -> F:  # noqa: N802
+def W(path: str) -> F:
     """A whiteout for `path`."""
     parent, _, name = path.rpartition("/")
     return F(f"{parent}/.wh.{name}" if parent else f".wh.{name}", mode=0)
 
 
-def OPQ(directory: str) -> F:  # noqa: N802
+def OPQ(directory: str) -> F:
     return F(f"{directory}/.wh..wh..opq", mode=0)
 
 
@@ -67,11 +67,19 @@ class _Repeat(io.RawIOBase):
         return True
 
 
-_TYPES = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE,
-          "hardlink": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE, "char": tarfile.CHRTYPE}
+_TYPES = {
+    "file": tarfile.REGTYPE,
+    "dir": tarfile.DIRTYPE,
+    "symlink": tarfile.SYMTYPE,
+    "hardlink": tarfile.LNKTYPE,
+    "fifo": tarfile.FIFOTYPE,
+    "char": tarfile.CHRTYPE,
+}
 
 
-def write_layer(out: io.BufferedIOBase, entries: Iterable[F], fmt: int = tarfile.PAX_FORMAT) -> None:
+def write_layer(
+    out: io.BufferedIOBase, entries: Iterable[F], fmt: int = tarfile.PAX_FORMAT
+) -> None:
     with tarfile.open(fileobj=out, mode="w", format=fmt) as tar:
         for e in entries:
             info = tarfile.TarInfo(e.path)
@@ -147,10 +155,13 @@ def _config(img: ImageDef, diff_ids: list[str]) -> bytes:
             h["comment"] = step.comment
         history.append(h)
     cfg: dict[str, object] = {
-        "architecture": img.architecture, "os": img.os, "created": "2024-01-01T00:00:00Z",
+        "architecture": img.architecture,
+        "os": img.os,
+        "created": "2024-01-01T00:00:00Z",
         "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]},
         "rootfs": {"type": "layers", "diff_ids": [f"sha256:{d}" for d in diff_ids]},
-        "history": history, **img.extra_config,
+        "history": history,
+        **img.extra_config,
     }
     if img.variant:
         cfg["variant"] = img.variant
@@ -206,9 +217,11 @@ def _compress(path: Path, how: str | None) -> Path:
     return out
 
 
-_LAYER_MT = {None: "application/vnd.oci.image.layer.v1.tar",
-             "gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
-             "zstd": "application/vnd.oci.image.layer.v1.tar+zstd"}
+_LAYER_MT = {
+    None: "application/vnd.oci.image.layer.v1.tar",
+    "gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
+    "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
+}
 
 
 def _blob(root: Path, data: bytes | Path) -> tuple[str, int]:
@@ -222,8 +235,13 @@ def _blob(root: Path, data: bytes | Path) -> tuple[str, int]:
     return f"sha256:{digest}", size
 
 
-def write_oci_layout(imgs: list[ImageDef], dest: Path, compression: str | None = "gzip",
-                     as_tar: bool = False, nested_index: bool = False) -> Path:
+def write_oci_layout(
+    imgs: list[ImageDef],
+    dest: Path,
+    compression: str | None = "gzip",
+    as_tar: bool = False,
+    nested_index: bool = False,
+) -> Path:
     """An OCI layout dir (or tar) holding one image per ImageDef (several = platforms)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "layout"
@@ -240,28 +258,46 @@ def write_oci_layout(imgs: list[ImageDef], dest: Path, compression: str | None =
             layer_descs = []
             for p in layers:
                 dig, size = _blob(root, _compress(p, compression))
-                layer_descs.append({"mediaType": _LAYER_MT[compression], "digest": dig,
-                                    "size": size})
-            manifest = json.dumps({
-                "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                           "digest": cdig, "size": csize},
-                "layers": layer_descs}).encode()
+                layer_descs.append(
+                    {"mediaType": _LAYER_MT[compression], "digest": dig, "size": size}
+                )
+            manifest = json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": {
+                        "mediaType": "application/vnd.oci.image.config.v1+json",
+                        "digest": cdig,
+                        "size": csize,
+                    },
+                    "layers": layer_descs,
+                }
+            ).encode()
             mdig, msize = _blob(root, manifest)
             platform = {"os": img.os, "architecture": img.architecture}
             if img.variant:
                 platform["variant"] = img.variant
-            descriptors.append({"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                "digest": mdig, "size": msize, "platform": platform,
-                                "annotations": {"org.opencontainers.image.ref.name": img.tag}})
+            descriptors.append(
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": mdig,
+                    "size": msize,
+                    "platform": platform,
+                    "annotations": {"org.opencontainers.image.ref.name": img.tag},
+                }
+            )
         if nested_index:
             inner = json.dumps({"schemaVersion": 2, "manifests": descriptors}).encode()
             idig, isize = _blob(root, inner)
-            descriptors = [{"mediaType": "application/vnd.oci.image.index.v1+json",
-                            "digest": idig, "size": isize,
-                            "annotations": {"org.opencontainers.image.ref.name": imgs[0].tag}}]
-        (root / "index.json").write_text(json.dumps({"schemaVersion": 2,
-                                                      "manifests": descriptors}))
+            descriptors = [
+                {
+                    "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "digest": idig,
+                    "size": isize,
+                    "annotations": {"org.opencontainers.image.ref.name": imgs[0].tag},
+                }
+            ]
+        (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": descriptors}))
         if as_tar:
             with tarfile.open(dest, "w") as tar:
                 for path in sorted(root.rglob("*")):

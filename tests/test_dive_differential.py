@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from layerscope.export import to_document
+
 from conftest import DIVE_DATA, REAL, require
 from helpers import analysed
 from imagebuilder import OPQ, D, F, ImageDef, Layer, W, random_bytes, write_docker_archive
-from layerscope.export import to_document
 
 pytestmark = pytest.mark.dive
 
@@ -32,8 +33,13 @@ def dive_binary() -> str:
 
 def run_dive(image: Path, tmp_path: Path) -> dict:  # type: ignore[type-arg]
     out = tmp_path / "dive.json"
-    proc = subprocess.run([dive_binary(), "--source", "docker-archive", str(image), "--json",
-                           str(out)], capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [dive_binary(), "--source", "docker-archive", str(image), "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(out.read_text())  # type: ignore[no-any-return]
 
@@ -50,14 +56,21 @@ def assert_same(image: Path, tmp_path: Path) -> None:
             assert mine[key] == dives[key], (key, mine["index"])
         assert len(mine["fileList"]) == len(dives["fileList"])
         assert [f["path"] for f in mine["fileList"]] == [
-            f["path"].lstrip("/") for f in dives["fileList"]]
+            f["path"].lstrip("/") for f in dives["fileList"]
+        ]
         assert [(f["size"], f["fileMode"], f["typeFlag"]) for f in mine["fileList"]] == [
-            (f["size"], f["fileMode"], f["typeFlag"]) for f in dives["fileList"]]
+            (f["size"], f["fileMode"], f["typeFlag"]) for f in dives["fileList"]
+        ]
 
 
-@pytest.mark.parametrize("path", [DIVE_DATA / "test-docker-image.tar",
-                                  DIVE_DATA / "test-kaniko-image.tar",
-                                  REAL / "busybox-buildah.docker-archive.tar"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        DIVE_DATA / "test-docker-image.tar",
+        DIVE_DATA / "test-kaniko-image.tar",
+        REAL / "busybox-buildah.docker-archive.tar",
+    ],
+)
 def test_fixtures_match_dive(path: Path, tmp_path: Path) -> None:
     assert_same(require(path), tmp_path)
 
@@ -65,25 +78,40 @@ def test_fixtures_match_dive(path: Path, tmp_path: Path) -> None:
 def test_many_equal_sized_duplicates_keep_dive_tie_order(tmp_path: Path) -> None:
     # More than 12 inefficient files of equal size: Go's unstable sort decides their order.
     files = [F(f"dup/f{i:02d}", b"x" * (100 if i % 3 else 200)) for i in range(40)]
-    img = ImageDef([Layer([D("dup"), *files]),
-                    Layer([D("dup"), *[F(f.path, f.data, 0o600) for f in files]]),
-                    Layer([D("dup"), *[W(f.path) for f in files[::4]]])])
+    img = ImageDef(
+        [
+            Layer([D("dup"), *files]),
+            Layer([D("dup"), *[F(f.path, f.data, 0o600) for f in files]]),
+            Layer([D("dup"), *[W(f.path) for f in files[::4]]]),
+        ]
+    )
     assert_same(write_docker_archive(img, tmp_path / "ties.tar"), tmp_path)
 
 
 def test_dive_quirks_on_a_built_image(tmp_path: Path) -> None:
-    img = ImageDef([
-        Layer([D("etc"), F("etc/passwd", b"root\n"), D("opt"), D("opt/old"),
-               F("opt/old/a", random_bytes(1, 3000)), F("opt/keep", b"k"),
-               D("var"), F("var/cache", random_bytes(2, 2000))]),
-        # a whiteout whose target never existed ends dive's walk of this layer
-        Layer([D("etc"), F("etc/passwd", b"root\napp\n"), W("etc/ghost"), F("zzz", b"late")]),
-        Layer([D("opt"), OPQ("opt"), F("opt/new", b"n" * 10), W("var")]),
-        Layer([F("implicit/dir/file", b"i" * 7)]),
-        Layer([W("implicit/dir")]),
-        Layer([D("empty")]),
-        Layer([D("empty")]),
-    ])
+    img = ImageDef(
+        [
+            Layer(
+                [
+                    D("etc"),
+                    F("etc/passwd", b"root\n"),
+                    D("opt"),
+                    D("opt/old"),
+                    F("opt/old/a", random_bytes(1, 3000)),
+                    F("opt/keep", b"k"),
+                    D("var"),
+                    F("var/cache", random_bytes(2, 2000)),
+                ]
+            ),
+            # a whiteout whose target never existed ends dive's walk of this layer
+            Layer([D("etc"), F("etc/passwd", b"root\napp\n"), W("etc/ghost"), F("zzz", b"late")]),
+            Layer([D("opt"), OPQ("opt"), F("opt/new", b"n" * 10), W("var")]),
+            Layer([F("implicit/dir/file", b"i" * 7)]),
+            Layer([W("implicit/dir")]),
+            Layer([D("empty")]),
+            Layer([D("empty")]),
+        ]
+    )
     assert_same(write_docker_archive(img, tmp_path / "quirks.tar", "digest"), tmp_path)
 
 

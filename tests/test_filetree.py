@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from layerscope.filetree import Cause, Change
+
 from helpers import analysed
 from imagebuilder import OPQ, D, F, ImageDef, Layer, W, write_docker_archive
-from layerscope.filetree import Cause, Change
 
 
 def build(tmp_path: Path, *layers: list[F]) -> Path:
-    img = ImageDef([Layer(list(entries), f"/bin/sh -c step{i}") for i, entries in
-                    enumerate(layers)])
+    img = ImageDef(
+        [Layer(list(entries), f"/bin/sh -c step{i}") for i, entries in enumerate(layers)]
+    )
     return write_docker_archive(img, tmp_path / "img.tar")
 
 
@@ -26,8 +28,11 @@ def test_whiteout_removes_a_file_from_lower_layers(tmp_path: Path) -> None:
 
 
 def test_whiteout_of_a_directory_removes_its_subtree_and_counts_its_bytes(tmp_path: Path) -> None:
-    a = analysed(build(tmp_path, [D("d"), D("d/sub"), F("d/sub/x", b"x" * 70), F("d/y", b"y" * 30)],
-                       [W("d")]))
+    a = analysed(
+        build(
+            tmp_path, [D("d"), D("d/sub"), F("d/sub/x", b"x" * 70), F("d/y", b"y" * 30)], [W("d")]
+        )
+    )
     assert not any(p.startswith("d") for p in a.tree.live)
     assert a.waste.directory_deleted_bytes == 100
     # dive counts nothing for a deleted directory: its files were never leaves twice.
@@ -35,10 +40,14 @@ def test_whiteout_of_a_directory_removes_its_subtree_and_counts_its_bytes(tmp_pa
 
 
 def test_opaque_directory_hides_lower_children_but_not_its_own_layer(tmp_path: Path) -> None:
-    a = analysed(build(tmp_path,
-                       [D("d"), F("d/old", b"o" * 50), D("d/deep"), F("d/deep/x", b"x" * 25)],
-                       # the marker comes after a sibling of the same layer: it still survives
-                       [D("d"), F("d/new", b"n" * 5), OPQ("d")]))
+    a = analysed(
+        build(
+            tmp_path,
+            [D("d"), F("d/old", b"o" * 50), D("d/deep"), F("d/deep/x", b"x" * 25)],
+            # the marker comes after a sibling of the same layer: it still survives
+            [D("d"), F("d/new", b"n" * 5), OPQ("d")],
+        )
+    )
     assert sorted(p for p in a.tree.live if p.startswith("d/")) == ["d/new"]
     assert a.waste.opaque_hidden_bytes == 75
     assert a.dive.wasted_bytes == 0  # dive drops opaque markers and sees no waste
@@ -78,12 +87,20 @@ def test_aufs_metadata_is_not_a_whiteout(tmp_path: Path) -> None:
 
 
 def test_diff_status_of_each_change(tmp_path: Path) -> None:
-    a = analysed(build(tmp_path, [F("same", b"s"), F("mod", b"1"), F("chmod", b"c")],
-                       [F("same", b"s"), F("mod", b"2"), F("chmod", b"c", mode=0o755),
-                        F("new", b"n")]))
+    a = analysed(
+        build(
+            tmp_path,
+            [F("same", b"s"), F("mod", b"1"), F("chmod", b"c")],
+            [F("same", b"s"), F("mod", b"2"), F("chmod", b"c", mode=0o755), F("new", b"n")],
+        )
+    )
     changes = {p: v.change for p, v in a.tree.changes(1)}
-    assert changes == {"same": Change.UNMODIFIED, "mod": Change.MODIFIED,
-                       "chmod": Change.MODIFIED, "new": Change.ADDED}
+    assert changes == {
+        "same": Change.UNMODIFIED,
+        "mod": Change.MODIFIED,
+        "chmod": Change.MODIFIED,
+        "new": Change.ADDED,
+    }
     assert a.waste.identical_rewrite_bytes == 2  # "same" and "chmod" kept their content
 
 

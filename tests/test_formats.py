@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from helpers import analysed, load
-from imagebuilder import D, F, ImageDef, Layer, write_docker_archive, write_oci_layout
 from layerscope.errors import (
     CorruptLayer,
     DigestMismatch,
@@ -22,18 +20,34 @@ from layerscope.errors import (
     UnsupportedMediaType,
 )
 
+from helpers import analysed, load
+from imagebuilder import D, F, ImageDef, Layer, write_docker_archive, write_oci_layout
+
 
 def image(tag: str = "t/img:1", arch: str = "amd64", variant: str = "") -> ImageDef:
-    return ImageDef([Layer([D("etc"), F("etc/conf", b"v1" * 50)], "/bin/sh -c one"),
-                     Layer([D("etc"), F("etc/conf", b"v2" * 60), F("big", b"z" * 5000)],
-                           "RUN |1 A=b /bin/sh -c two # buildkit")],
-                    tag=tag, architecture=arch, variant=variant)
+    return ImageDef(
+        [
+            Layer([D("etc"), F("etc/conf", b"v1" * 50)], "/bin/sh -c one"),
+            Layer(
+                [D("etc"), F("etc/conf", b"v2" * 60), F("big", b"z" * 5000)],
+                "RUN |1 A=b /bin/sh -c two # buildkit",
+            ),
+        ],
+        tag=tag,
+        architecture=arch,
+        variant=variant,
+    )
 
 
 def figures(path: Path, **kw: str) -> tuple[object, ...]:
     a = analysed(path, **kw)  # type: ignore[arg-type]
-    return (a.dive.efficiency, a.dive.wasted_bytes, [layer.size for layer in a.image.layers],
-            [layer.diff_id for layer in a.image.layers], a.waste.reclaimable_bytes)
+    return (
+        a.dive.efficiency,
+        a.dive.wasted_bytes,
+        [layer.size for layer in a.image.layers],
+        [layer.diff_id for layer in a.image.layers],
+        a.waste.reclaimable_bytes,
+    )
 
 
 @pytest.mark.parametrize("style", ["legacy", "digest"])
@@ -45,11 +59,11 @@ def test_docker_archive_styles(tmp_path: Path, style: str) -> None:
 
 @pytest.mark.parametrize("compression", [None, "gzip", "zstd"])
 @pytest.mark.parametrize("as_tar", [False, True])
-def test_oci_layouts_equal_the_docker_archive(tmp_path: Path, compression: str | None,
-                                              as_tar: bool) -> None:
+def test_oci_layouts_equal_the_docker_archive(
+    tmp_path: Path, compression: str | None, as_tar: bool
+) -> None:
     docker = write_docker_archive(image(), tmp_path / "d.tar")
-    oci = write_oci_layout([image()], tmp_path / ("o.tar" if as_tar else "o"), compression,
-                           as_tar)
+    oci = write_oci_layout([image()], tmp_path / ("o.tar" if as_tar else "o"), compression, as_tar)
     assert figures(oci) == figures(docker)
     media = load(oci).layers[0].media_type
     assert media.endswith({None: "tar", "gzip": "+gzip", "zstd": "+zstd"}[compression])
@@ -202,8 +216,9 @@ def test_unknown_media_type(tmp_path: Path) -> None:
     layout = write_oci_layout([image()], tmp_path / "o", None)
     index = json.loads((layout / "index.json").read_text())
     old = index["manifests"][0]["digest"].split(":")[1]
-    text = (layout / "blobs/sha256" / old).read_text().replace(
-        "layer.v1.tar", "layer.v1.tar+lz4", 1)
+    text = (
+        (layout / "blobs/sha256" / old).read_text().replace("layer.v1.tar", "layer.v1.tar+lz4", 1)
+    )
     import hashlib
 
     new = hashlib.sha256(text.encode()).hexdigest()
@@ -217,7 +232,7 @@ def test_unknown_media_type(tmp_path: Path) -> None:
 
 def test_malformed_manifest_json(tmp_path: Path) -> None:
     src = write_docker_archive(image(), tmp_path / "a.tar")
-    with pytest.raises(MalformedMetadata, match="manifest.json"):
+    with pytest.raises(MalformedMetadata, match=r"manifest\.json"):
         load(_rewrite(src, tmp_path / "m.tar", "manifest.json", b"[{not json"))
 
 

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import pytest
 
+from layerscope.errors import NotAnImage
+
 from conftest import DIVE_DATA, REAL, require
 from helpers import analysed
-from layerscope.errors import NotAnImage
 
 
 def test_dive_test_image_asserted_figures() -> None:
@@ -26,8 +27,22 @@ def test_dive_test_image_asserted_figures() -> None:
         ("/root/example/somefile1.txt", 2, 12810),
         ("/root/example/somefile3.txt", 2, 6405),
     ]
-    assert list(d.layer_sizes) == [1154361, 6405, 0, 6405, 6405, 6405, 6405, 6405, 6405, 0,
-                                   2187, 6405, 6405, 6405]
+    assert list(d.layer_sizes) == [
+        1154361,
+        6405,
+        0,
+        6405,
+        6405,
+        6405,
+        6405,
+        6405,
+        6405,
+        0,
+        2187,
+        6405,
+        6405,
+        6405,
+    ]
     assert [len(layer.entries) for layer in a.image.layers][:2] == [415, 1]
 
 
@@ -76,9 +91,11 @@ def test_real_buildah_docker_and_oci_archives_agree() -> None:
     assert oci.waste.base.digest.startswith("sha256:")
     assert docker.waste == replace(oci.waste, base=replace(oci.waste.base, digest=""))
     assert [layer.diff_id for layer in docker.image.layers] == [
-        layer.diff_id for layer in oci.image.layers]
+        layer.diff_id for layer in oci.image.layers
+    ]
     assert [layer.command for layer in docker.image.layers] == [
-        layer.command for layer in oci.image.layers]
+        layer.command for layer in oci.image.layers
+    ]
     assert docker.dive.efficiency == 0.6890497130443962
     assert docker.dive.wasted_bytes == 895620
     assert oci.image.layers[0].media_type.endswith("+gzip")

@@ -7,10 +7,11 @@ import tarfile
 
 import pytest
 
-from imagebuilder import F, layer_bytes
 from layerscope.errors import CorruptLayer
 from layerscope.model import EntryKind
 from layerscope.tarstream import ChunkSource, clean_name, iter_members
+
+from imagebuilder import F, layer_bytes
 
 
 def members(data: bytes, chunk: int = 7):
@@ -35,8 +36,9 @@ def test_long_link_names() -> None:
 
 def test_pax_global_header_applies_to_later_members() -> None:
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT,
-                      pax_headers={"uid": "4242"}) as tar:
+    with tarfile.open(
+        fileobj=buf, mode="w", format=tarfile.PAX_FORMAT, pax_headers={"uid": "4242"}
+    ) as tar:
         info = tarfile.TarInfo("a")
         tar.addfile(info, io.BytesIO(b""))
     got = members(buf.getvalue())
@@ -46,10 +48,9 @@ def test_pax_global_header_applies_to_later_members() -> None:
 
 def test_non_utf8_names_survive() -> None:
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT,
-                      encoding="latin-1") as tar:
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT, encoding="latin-1") as tar:
         tar.addfile(tarfile.TarInfo("caf\xe9"), io.BytesIO(b""))
-    (member, _), = members(buf.getvalue())
+    ((member, _),) = members(buf.getvalue())
     assert member.name.encode("utf-8", "surrogateescape") == b"caf\xe9"
 
 
@@ -86,8 +87,10 @@ def test_not_a_tar() -> None:
         members(b"{" + b"x" * 600)
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("./etc/passwd", "etc/passwd"), ("/etc/", "etc"),
-                                           ("a//b/./c", "a/b/c"), (".", ""), ("/", "")])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("./etc/passwd", "etc/passwd"), ("/etc/", "etc"), ("a//b/./c", "a/b/c"), (".", ""), ("/", "")],
+)
 def test_clean_name(raw: str, clean: str) -> None:
     assert clean_name(raw, "t") == clean
 
@@ -100,7 +103,13 @@ def test_escaping_names_are_refused() -> None:
 def test_kinds() -> None:
     from layerscope.tarstream import member_to_entry
 
-    data = layer_bytes([F("d", kind="dir", mode=0o755), F("l", kind="symlink", link="d"),
-                        F("h", kind="hardlink", link="f"), F("p", kind="fifo")])
+    data = layer_bytes(
+        [
+            F("d", kind="dir", mode=0o755),
+            F("l", kind="symlink", link="d"),
+            F("h", kind="hardlink", link="f"),
+            F("p", kind="fifo"),
+        ]
+    )
     kinds = [member_to_entry(m, m.name, h).kind for m, h in members(data)]
     assert kinds == [EntryKind.DIR, EntryKind.SYMLINK, EntryKind.HARDLINK, EntryKind.FIFO]

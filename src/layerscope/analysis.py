@@ -15,6 +15,7 @@ The honest model ("layerscope waste"):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .divecompat import DiveAnalysis
@@ -29,7 +30,7 @@ class BaseImage:
     layers: int
     """How many bottom layers belong to the base image."""
     source: str
-    """How that was known: `buildkit history`, `buildah history`, or `assumed (layer 0, as dive)`."""
+    """How it was known: `buildkit history`, `buildah history` or `assumed (layer 0, as dive)`."""
     name: str = ""
     digest: str = ""
 
@@ -76,8 +77,10 @@ class Analysis:
 def detect_base(image: Image) -> BaseImage:
     annotations = dict(image.annotations)
     name, digest = annotations.get(BASE_NAME, ""), annotations.get(BASE_DIGEST, "")
-    marks = {"buildkit history": lambda c: c == "buildkit.dockerfile.v0",
-             "buildah history": lambda c: c.startswith("FROM ")}
+    marks: dict[str, Callable[[str], bool]] = {
+        "buildkit history": lambda c: c == "buildkit.dockerfile.v0",
+        "buildah history": lambda c: c.startswith("FROM "),
+    }
     for source, marked in marks.items():
         if not any(marked(h.comment) for h in image.history):
             continue
@@ -104,22 +107,28 @@ def _ending(version: Version, following: Version) -> str:
         assert following.cause is not None
         return _CAUSE_FIELD[following.cause]
     entry, nxt = version.entry, following.entry
-    if (entry is not None and nxt is not None and nxt.kind is EntryKind.FILE
-            and nxt.content_hash == entry.content_hash and nxt.size == entry.size):
+    if (
+        entry is not None
+        and nxt is not None
+        and nxt.kind is EntryKind.FILE
+        and nxt.content_hash == entry.content_hash
+        and nxt.size == entry.size
+    ):
         return "rewritten unchanged"
     return "overwritten"
 
 
 def waste_model(image: Image, tree: FileTree) -> WasteModel:
     base = detect_base(image)
-    totals = dict.fromkeys(
-        ["overwritten", "rewritten unchanged", *_CAUSE_FIELD.values()], 0
-    )
+    totals = dict.fromkeys(["overwritten", "rewritten unchanged", *_CAUSE_FIELD.values()], 0)
     user_reclaimable = 0
     files: list[WastedFile] = []
     for path, versions in tree.versions.items():
-        copies = [(i, v) for i, v in enumerate(versions)
-                  if v.entry is not None and v.entry.kind is EntryKind.FILE and v.entry.size]
+        copies = [
+            (i, v)
+            for i, v in enumerate(versions)
+            if v.entry is not None and v.entry.kind is EntryKind.FILE and v.entry.size
+        ]
         if not copies or (len(copies) == 1 and copies[0][0] == len(versions) - 1):
             continue
         reclaim = 0
@@ -142,7 +151,7 @@ def waste_model(image: Image, tree: FileTree) -> WasteModel:
     files.sort(key=lambda f: (-f.reclaimable_bytes, f.path))
     reclaimable = sum(totals.values())
     size = image.size
-    user_size = sum(layer.size for layer in image.layers[base.layers:])
+    user_size = sum(layer.size for layer in image.layers[base.layers :])
     return WasteModel(
         reclaimable_bytes=reclaimable,
         overwritten_bytes=totals["overwritten"] + totals["rewritten unchanged"],
@@ -162,5 +171,6 @@ def waste_model(image: Image, tree: FileTree) -> WasteModel:
 
 def analyse(image: Image) -> Analysis:
     tree = build_file_tree(image)
-    return Analysis(image=image, dive=dive_analyse(image), waste=waste_model(image, tree),
-                    tree=tree)
+    return Analysis(
+        image=image, dive=dive_analyse(image), waste=waste_model(image, tree), tree=tree
+    )

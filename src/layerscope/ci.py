@@ -116,8 +116,10 @@ def evaluate(rules: list[Rule], analysis: Analysis) -> list[RuleResult]:
         elif rule.name == "highestWastedBytes":
             value = float(dive.wasted_bytes)
             failed = rule.threshold is not None and value > rule.threshold
-            msg = f"wastedBytes={dive.wasted_bytes} ({human_bytes(dive.wasted_bytes)}) " \
-                  f"threshold={rule.raw}"
+            msg = (
+                f"wastedBytes={dive.wasted_bytes} ({human_bytes(dive.wasted_bytes)}) "
+                f"threshold={rule.raw}"
+            )
         else:
             value = 0.0 if dive.wasted_bytes == 0 else dive.user_wasted_percent
             failed = rule.threshold is not None and value > rule.threshold
@@ -139,8 +141,12 @@ def describe(results: list[RuleResult]) -> dict[str, Any]:
     return {
         "passed": passed(results),
         "rules": [
-            {"name": r.rule.name, "status": r.status.value, "threshold": r.rule.raw,
-             "value": r.value}
+            {
+                "name": r.rule.name,
+                "status": r.status.value,
+                "threshold": r.rule.raw,
+                "value": r.value,
+            }
             for r in results
         ],
     }

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from . import __version__
 from .analysis import Analysis, analyse
-from .ci import evaluate, load_rules_file, passed, resolve_rules
 from .ci import describe as describe_ci
+from .ci import evaluate, load_rules_file, passed, resolve_rules
 from .errors import ConfigError, ImageNotFound, LayerscopeError, SourceError
 from .export import to_document, write_json
 from .loader import Progress, load_image
@@ -36,31 +36,64 @@ def build_parser() -> argparse.ArgumentParser:
         "skopeo, kaniko, Docker 25+) and OCI layouts, as a directory or a tar.",
         epilog="Exit codes: 0 success, 1 a CI rule failed, 2 an error.",
     )
-    p.add_argument("image", metavar="IMAGE",
-                   help="an image archive or OCI layout: PATH, PATH:name:tag, "
-                   "docker-archive://PATH or oci-archive://PATH")
-    p.add_argument("-j", "--json", metavar="FILE",
-                   help="write the analysis as JSON (dive's schema plus layerscope's) to FILE, "
-                   "'-' for stdout")
-    p.add_argument("--ci", action="store_true",
-                   help="evaluate the CI rules and exit 1 if one fails (also when the "
-                   "environment has CI=true)")
-    p.add_argument("--ci-config", metavar="FILE", default=".dive-ci",
-                   help="YAML file with dive's CI rules (default: .dive-ci, if present)")
-    p.add_argument("--lowestEfficiency", metavar="RATIO",
-                   help="fail if efficiency is below this (0..1, default 0.9)")
-    p.add_argument("--highestWastedBytes", metavar="SIZE",
-                   help="fail if wasted bytes exceed this (e.g. 20MB; default disabled)")
-    p.add_argument("--highestUserWastedPercent", metavar="RATIO",
-                   help="fail if wasted / user bytes exceeds this (0..1, default 0.1)")
-    p.add_argument("--source", choices=[*_ARCHIVE_SCHEMES, *_LIVE_SCHEMES],
-                   help="where the image is (default: read from IMAGE)")
-    p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
-                   help="choose one platform of a multi-platform image")
-    p.add_argument("--tag", metavar="NAME:TAG",
-                   help="choose one image of an archive that holds several")
-    p.add_argument("-i", "--ignore-errors", action="store_true",
-                   help="accepted for dive compatibility; layerscope never ignores a bad image")
+    p.add_argument(
+        "image",
+        metavar="IMAGE",
+        help="an image archive or OCI layout: PATH, PATH:name:tag, "
+        "docker-archive://PATH or oci-archive://PATH",
+    )
+    p.add_argument(
+        "-j",
+        "--json",
+        metavar="FILE",
+        help="write the analysis as JSON (dive's schema plus layerscope's) to FILE, '-' for stdout",
+    )
+    p.add_argument(
+        "--ci",
+        action="store_true",
+        help="evaluate the CI rules and exit 1 if one fails (also when the "
+        "environment has CI=true)",
+    )
+    p.add_argument(
+        "--ci-config",
+        metavar="FILE",
+        default=".dive-ci",
+        help="YAML file with dive's CI rules (default: .dive-ci, if present)",
+    )
+    p.add_argument(
+        "--lowestEfficiency",
+        metavar="RATIO",
+        help="fail if efficiency is below this (0..1, default 0.9)",
+    )
+    p.add_argument(
+        "--highestWastedBytes",
+        metavar="SIZE",
+        help="fail if wasted bytes exceed this (e.g. 20MB; default disabled)",
+    )
+    p.add_argument(
+        "--highestUserWastedPercent",
+        metavar="RATIO",
+        help="fail if wasted / user bytes exceeds this (0..1, default 0.1)",
+    )
+    p.add_argument(
+        "--source",
+        choices=[*_ARCHIVE_SCHEMES, *_LIVE_SCHEMES],
+        help="where the image is (default: read from IMAGE)",
+    )
+    p.add_argument(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        help="choose one platform of a multi-platform image",
+    )
+    p.add_argument(
+        "--tag", metavar="NAME:TAG", help="choose one image of an archive that holds several"
+    )
+    p.add_argument(
+        "-i",
+        "--ignore-errors",
+        action="store_true",
+        help="accepted for dive compatibility; layerscope never ignores a bad image",
+    )
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -100,8 +133,10 @@ def _progress_printer() -> object:
 
     def show(p: Progress) -> None:
         end = "\n" if p.layers_done == p.layers_total else ""
-        sys.stderr.write(f"\rLoading image: layers {p.layers_done}/{p.layers_total}, "
-                         f"{human_bytes(p.bytes_read)} read, {p.entries} files{end}")
+        sys.stderr.write(
+            f"\rLoading image: layers {p.layers_done}/{p.layers_total}, "
+            f"{human_bytes(p.bytes_read)} read, {p.entries} files{end}"
+        )
         sys.stderr.flush()
 
     return show

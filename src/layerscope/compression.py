@@ -6,7 +6,7 @@ import enum
 import hashlib
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import IO
+from typing import IO, cast
 
 import zstandard
 
@@ -145,7 +145,7 @@ def _unzstd(chunks: Iterable[bytes], what: str) -> Iterator[bytes]:
     total = 0
     try:
         with dctx.stream_reader(
-            _ChunkReader(chunks), read_size=CHUNK, read_across_frames=True
+            cast(IO[bytes], _ChunkReader(chunks)), read_size=CHUNK, read_across_frames=True
         ) as reader:
             while True:
                 out = reader.read(_MAX_OUT)

@@ -28,10 +28,21 @@ _GO_SETUID = 1 << 23
 _GO_SETGID = 1 << 22
 _GO_CHARDEV = 1 << 21
 _GO_STICKY = 1 << 20
-_C_TYPE = {0o040000: GO_MODE_DIR, 0o010000: _GO_PIPE, 0o120000: _GO_SYMLINK,
-           0o060000: _GO_DEVICE, 0o020000: _GO_DEVICE | _GO_CHARDEV, 0o140000: _GO_SOCKET}
-_FLAG_TYPE = {ord("2"): _GO_SYMLINK, ord("3"): _GO_DEVICE | _GO_CHARDEV, ord("4"): _GO_DEVICE,
-              ord("5"): GO_MODE_DIR, ord("6"): _GO_PIPE}
+_C_TYPE = {
+    0o040000: GO_MODE_DIR,
+    0o010000: _GO_PIPE,
+    0o120000: _GO_SYMLINK,
+    0o060000: _GO_DEVICE,
+    0o020000: _GO_DEVICE | _GO_CHARDEV,
+    0o140000: _GO_SOCKET,
+}
+_FLAG_TYPE = {
+    ord("2"): _GO_SYMLINK,
+    ord("3"): _GO_DEVICE | _GO_CHARDEV,
+    ord("4"): _GO_DEVICE,
+    ord("5"): GO_MODE_DIR,
+    ord("6"): _GO_PIPE,
+}
 
 
 def go_file_mode(mode: int, typeflag: int) -> int:
@@ -246,11 +257,30 @@ def file_list(entries: tuple[Entry, ...]) -> list[dict[str, object]]:
     for node in _child_first(layer_tree(entries)):
         e = node.entry
         if e is None:
-            out.append({"path": "", "typeFlag": 0, "linkName": "", "size": 0, "fileMode": 0,
-                        "uid": 0, "gid": 0, "isDir": False})
+            out.append(
+                {
+                    "path": "",
+                    "typeFlag": 0,
+                    "linkName": "",
+                    "size": 0,
+                    "fileMode": 0,
+                    "uid": 0,
+                    "gid": 0,
+                    "isDir": False,
+                }
+            )
             continue
         mode = go_file_mode(e.mode, e.typeflag)
-        out.append({"path": e.path, "typeFlag": e.typeflag, "linkName": e.linkname,
-                    "size": e.size, "fileMode": mode, "uid": e.uid, "gid": e.gid,
-                    "isDir": bool(mode & GO_MODE_DIR)})
+        out.append(
+            {
+                "path": e.path,
+                "typeFlag": e.typeflag,
+                "linkName": e.linkname,
+                "size": e.size,
+                "fileMode": mode,
+                "uid": e.uid,
+                "gid": e.gid,
+                "isDir": bool(mode & GO_MODE_DIR),
+            }
+        )
     return out

@@ -1,7 +1,7 @@
 """Every error layerscope raises, under one base.
 
-    LayerscopeError                 anything the user can act on; the CLI prints it on one line, exit 2
-    ├── SourceError                 the image could not be found or opened where it was said to be
+    LayerscopeError                 anything the user can act on: one line on stderr, exit 2
+    ├── SourceError                 the image could not be found or opened where it was said
     │   └── ImageNotFound           no such file, directory or image name
     ├── FormatError                 the bytes are not an image layerscope can read
     │   ├── NotAnImage              an archive or directory with no manifest.json / index.json

@@ -59,12 +59,21 @@ def _waste(analysis: Analysis) -> dict[str, Any]:
         "userSizeBytes": w.user_size_bytes,
         "userReclaimableBytes": w.user_reclaimable_bytes,
         "userWastedPercent": w.user_wasted_percent,
-        "baseImage": {"layers": w.base.layers, "source": w.base.source, "name": w.base.name,
-                      "digest": w.base.digest},
+        "baseImage": {
+            "layers": w.base.layers,
+            "source": w.base.source,
+            "name": w.base.name,
+            "digest": w.base.digest,
+        },
         "files": [
-            {"path": f.path, "copies": f.copies, "totalBytes": f.total_bytes,
-             "reclaimableBytes": f.reclaimable_bytes, "causes": list(f.causes),
-             "layers": list(f.layers)}
+            {
+                "path": f.path,
+                "copies": f.copies,
+                "totalBytes": f.total_bytes,
+                "reclaimableBytes": f.reclaimable_bytes,
+                "causes": list(f.causes),
+                "layers": list(f.layers),
+            }
             for f in w.files
         ],
     }

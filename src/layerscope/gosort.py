@@ -8,14 +8,14 @@ the algorithm's description so that layerscope lists ties as dive 0.13.1 does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 _MASK64 = (1 << 64) - 1
 
 
-class _Sorter:
-    def __init__(self, data: list[T], key: Callable[[T], int]) -> None:  # type: ignore[type-var]
+class _Sorter(Generic[T]):
+    def __init__(self, data: list[T], key: Callable[[T], int]) -> None:
         self.data = data
         self.keys = [key(x) for x in data]
 

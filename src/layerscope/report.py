@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .analysis import Analysis
 from .ci import RuleResult, Status, passed
 from .model import readable_command
@@ -16,7 +18,7 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 
 def _percent(value: float) -> str:
-    return "0.0000 %" if value != value else f"{value * 100:.4f} %"
+    return "0.0000 %" if math.isnan(value) else f"{value * 100:.4f} %"
 
 
 def inefficient_table(analysis: Analysis, limit: int | None = None) -> list[str]:
@@ -65,14 +67,16 @@ def ci_report(analysis: Analysis, results: list[RuleResult], color: bool) -> str
         _paint("Results:", _BOLD, color),
     ]
     for r in results:
-        lines.append(f"  {_paint(r.status.value, _COLORS[r.status], color)}: {r.rule.name}: "
-                     f"{r.message}")
+        lines.append(
+            f"  {_paint(r.status.value, _COLORS[r.status], color)}: {r.rule.name}: {r.message}"
+        )
     counts = {s: sum(1 for r in results if r.status is s) for s in Status}
     verdict = "PASS" if passed(results) else "FAIL"
-    summary = (f"Result:{verdict} [Total:{len(results)}] [Passed:{counts[Status.PASS]}] "
-               f"[Failed:{counts[Status.FAIL]}] [Warn:0] [Skipped:{counts[Status.SKIP]}]")
-    lines.append(_paint(summary, _COLORS[Status.PASS if verdict == "PASS" else Status.FAIL],
-                        color))
+    summary = (
+        f"Result:{verdict} [Total:{len(results)}] [Passed:{counts[Status.PASS]}] "
+        f"[Failed:{counts[Status.FAIL]}] [Warn:0] [Skipped:{counts[Status.SKIP]}]"
+    )
+    lines.append(_paint(summary, _COLORS[Status.PASS if verdict == "PASS" else Status.FAIL], color))
     return "\n".join(lines) + "\n"
 
 
@@ -90,8 +94,10 @@ def summary(analysis: Analysis, color: bool, limit: int = 15) -> str:
         cmd = readable_command(layer.history.created_by).replace("\n", " ↵ ")
         if len(cmd) > 90:
             cmd = cmd[:89] + "…"
-        lines.append(f"  {layer.index:>3} {human_bytes(layer.size):>9} "
-                     f"{human_bytes(layer.compressed_size):>8}  {cmd}")
+        lines.append(
+            f"  {layer.index:>3} {human_bytes(layer.size):>9} "
+            f"{human_bytes(layer.compressed_size):>8}  {cmd}"
+        )
     lines += [
         "",
         _paint("dive figures:", _BOLD, color),
@@ -103,8 +109,10 @@ def summary(analysis: Analysis, color: bool, limit: int = 15) -> str:
         _paint("Largest waste:", _BOLD, color),
     ]
     for f in analysis.waste.files[:limit]:
-        lines.append(f"  {human_bytes(f.reclaimable_bytes):>9}  {f.path}  "
-                     f"({', '.join(f.causes)}; layers {', '.join(map(str, f.layers))})")
+        lines.append(
+            f"  {human_bytes(f.reclaimable_bytes):>9}  {f.path}  "
+            f"({', '.join(f.causes)}; layers {', '.join(map(str, f.layers))})"
+        )
     if not analysis.waste.files:
         lines.append("  none")
     elif len(analysis.waste.files) > limit:

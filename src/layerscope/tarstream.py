@@ -226,9 +226,9 @@ def _skip_gnu_sparse_extensions(src: ByteSource, block: bytes, what: str) -> Non
         extended = ext[504]
 
 
-def iter_members(src: ByteSource, what: str, *, hash_content: bool = False) -> Iterator[
-    tuple[Member, int]
-]:
+def iter_members(
+    src: ByteSource, what: str, *, hash_content: bool = False
+) -> Iterator[tuple[Member, int]]:
     """Yield each member with its content hash (0 unless asked and it has data).
 
     Stops at the first zero block (the end-of-archive marker) or at a clean end of stream;

@@ -66,7 +66,8 @@ def spec_from_docker_archive(
     config = parse_config(load_json(raw, config_what), config_what)
     if platform is not None and (config.platform is None or not platform.matches(config.platform)):
         raise SelectionError(
-            f"{store.label}: the image is {config.platform or 'of unknown platform'}, not {platform}"
+            f"{store.label}: the image is {config.platform or 'of unknown platform'}, "
+            f"not {platform}"
         )
     layers = [str(p) for p in item["Layers"]]
     if len(layers) != len(config.diff_ids):

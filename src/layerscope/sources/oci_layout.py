@@ -51,8 +51,9 @@ def _candidates(store: Store) -> list[_Candidate]:
             continue
         if desc.media_type in INDEX_TYPES and depth < _MAX_DEPTH:
             nested_what = f"{store.label}: index {desc.digest}"
-            nested = parse_index(load_json(_read_blob(store, desc, nested_what), nested_what),
-                                 nested_what)
+            nested = parse_index(
+                load_json(_read_blob(store, desc, nested_what), nested_what), nested_what
+            )
             todo.extend((d, d.annotation(REF_NAME) or ref_name, depth + 1) for d in nested)
         elif desc.media_type in MANIFEST_TYPES or not desc.media_type:
             found.append(_Candidate(desc, ref_name, desc.platform))
@@ -61,8 +62,9 @@ def _candidates(store: Store) -> list[_Candidate]:
 
 
 def _describe(c: _Candidate) -> str:
-    return " ".join(x for x in (c.ref_name, str(c.platform) if c.platform else None) if x) or (
-        c.descriptor.digest[:19]
+    return (
+        " ".join(x for x in (c.ref_name, str(c.platform) if c.platform else None) if x)
+        or (c.descriptor.digest[:19])
     )
 
 
@@ -88,8 +90,9 @@ def _choose(
     if len(found) > 1 and (len(platforms) > 1 or len(refs) > 1):
         listing = "; ".join(_describe(c) for c in found)
         hint = "--platform" if len(platforms) > 1 else "FILE:name:tag"
-        raise SelectionError(f"{store.label}: {len(found)} images match, choose with {hint} "
-                             f"({listing})")
+        raise SelectionError(
+            f"{store.label}: {len(found)} images match, choose with {hint} ({listing})"
+        )
     return found[0]  # "the first matching entry SHOULD be used" (image-index.md)
 
 

@@ -128,8 +128,8 @@ class DirStore:
             yield from file_chunks(fh, 0, length, f"{self.label}: {name}")
 
     def names(self) -> list[str]:
-        out = []
+        out: list[str] = []
         for dirpath, _, files in os.walk(self.path):
             rel = os.path.relpath(dirpath, self.path)
-            out.extend(f for f in files) if rel == "." else out.extend(f"{rel}/{f}" for f in files)
+            out.extend(f if rel == "." else f"{rel}/{f}" for f in files)
         return out
