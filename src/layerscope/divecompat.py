@@ -137,15 +137,6 @@ def layer_tree(entries: tuple[Entry, ...]) -> _Node:
     return root
 
 
-def _stack(lower: _Node, upper: _Node) -> None:
-    """dive's FileTree.Stack: whiteouts remove, every other node (implicit ones too) is re-added."""
-    for node in _child_first(upper):
-        if node.name.startswith(_WHITEOUT):
-            _remove(lower, node.path())
-        else:
-            _add_path(lower, node.path(), node.entry)
-
-
 def _subtree_size(node: _Node) -> int:
     total = node.entry.size if node.entry else 0
     for sub in _child_first(node):
@@ -174,36 +165,61 @@ class DiveAnalysis:
     layer_sizes: tuple[int, ...]
 
 
-class _Stacker:
-    """StackTreeRange(trees, 0, i-1), built up once instead of once per whiteout."""
+class _Relevance:
+    """The paths a set of whiteout lookups depends on: the targets, their ancestors, and
+    everything below a target. Stacking only these gives the same nodes at the targets."""
 
-    def __init__(self, trees: list[_Node]) -> None:
-        self._trees = trees
-        self._tree = trees[0].copy(None)
-        self._through = -1
+    def __init__(self, targets: set[str]) -> None:
+        self.targets = targets
+        self.ancestors: set[str] = set()
+        for target in targets:
+            parts = target.split("/")
+            for i in range(1, len(parts) + 1):
+                self.ancestors.add("/".join(parts[:i]))
 
-    def through(self, last: int) -> _Node:
-        while self._through < last:
-            self._through += 1
-            _stack(self._tree, self._trees[self._through])
-        return self._tree
+    def walk(self, node: _Node, path: str, inside: bool) -> Iterator[tuple[_Node, str, str]]:
+        """Child-first like dive's visitor, skipping subtrees no target depends on."""
+        for name in sorted(node.children):
+            child = node.children[name]
+            raw = f"{path}/{name}" if path else name
+            stripped = raw[: len(raw) - len(name)] + name.removeprefix(_WHITEOUT)
+            deep = inside or raw in self.targets
+            if not (deep or raw in self.ancestors or stripped in self.ancestors):
+                continue
+            yield from self.walk(child, raw, deep)
+            yield child, raw, stripped
+
+
+def _stacked_for(trees: list[_Node], last: int, targets: set[str]) -> _Node:
+    """StackTreeRange(trees, 0, last), built only where the `targets` lookups can see."""
+    relevance = _Relevance(targets)
+    stacked = _Node("", None)
+    for node, raw, _ in relevance.walk(trees[0], "", False):
+        _add_path(stacked, raw, node.entry)  # trees[0].Copy(), as dive starts, whiteouts too
+    for index in range(last + 1):
+        for node, _, path in relevance.walk(trees[index], "", False):
+            if node.name.startswith(_WHITEOUT):
+                _remove(stacked, path)
+            else:
+                _add_path(stacked, path, node.entry)
+    return stacked
 
 
 def _efficiency(trees: list[_Node]) -> tuple[float, list[list[object]]]:
     table: dict[str, list[object]] = {}  # path -> [path, count, cum, min]
     inefficient: list[list[object]] = []
-    stacker = _Stacker(trees) if trees else None
     for index, tree in enumerate(trees):
-        for node in _child_first(tree):
-            if node.children:
-                continue  # only leaves are counted (efficiency.go visitEvaluator)
+        leaves = [n for n in _child_first(tree) if not n.children]  # efficiency.go: leaves only
+        targets = {n.path()[1:] for n in leaves if n.name.startswith(_WHITEOUT)}
+        stacked = _stacked_for(trees, index - 1, targets) if targets else None
+        for node in leaves:
             path = node.path()
             row = table.get(path)
             if row is None:
                 row = table[path] = [path, 0, 0, -1]
             if node.name.startswith(_WHITEOUT):
-                assert stacker is not None
-                below = _get(stacker.through(index - 1), path)
+                assert stacked is not None
+                below = _get(stacked, path)
                 if below is None:
                     # dive's visitor errors: the rest of this layer is skipped, and the row it
                     # already made keeps its minimum of -1, which lowers the score.
