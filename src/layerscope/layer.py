@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .compression import MEDIA_TYPE_FOR, Compression, compression_for, decompressed, hashed, sniff
 from .errors import CorruptLayer, DigestMismatch
@@ -116,25 +116,10 @@ def _read_entries(source: ChunkSource, ref: BlobRef) -> tuple[list[Entry], int]:
             raise CorruptLayer(f"{ref.what}: bare whiteout entry {path!r} is invalid")
         entry = member_to_entry(member, intern(path), content_hash)
         if entry.kind is EntryKind.HARDLINK:
-            entry = _with_link(entry, clean_name(entry.linkname, ref.what))
+            entry = replace(entry, linkname=clean_name(entry.linkname, ref.what))
         size += entry.size
         entries.append(entry)
     return entries, size
-
-
-def _with_link(entry: Entry, target: str) -> Entry:
-    return Entry(
-        path=entry.path,
-        kind=entry.kind,
-        typeflag=entry.typeflag,
-        size=entry.size,
-        mode=entry.mode,
-        uid=entry.uid,
-        gid=entry.gid,
-        mtime=entry.mtime,
-        linkname=target,
-        content_hash=entry.content_hash,
-    )
 
 
 class _Counter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ImageNotFound, NotAnImage
@@ -36,22 +37,15 @@ def spec_from_path(
         # Docker 25+ and containerd saves carry both; the OCI index is the one that can
         # choose a platform, manifest.json names only one.
         spec = spec_from_oci_layout(store, source, ref, platform)
-        return spec if not has_manifest else _as_docker_save(spec)
+        if has_manifest:
+            spec = replace(
+                spec, format="docker-archive (Docker 25+ save, read through its OCI index)"
+            )
+        elif isinstance(store, TarStore):
+            spec = replace(spec, format="oci-archive")
+        return spec
     if has_manifest:
         return spec_from_docker_archive(store, source, ref, platform)
     raise NotAnImage(
         f"{path}: not an image (no manifest.json or index.json; a root filesystem tar?)"
-    )
-
-
-def _as_docker_save(spec: ImageSpec) -> ImageSpec:
-    return ImageSpec(
-        source=spec.source,
-        format="docker-archive (Docker 25+ save, read through its OCI index)",
-        name=spec.name,
-        config_digest=spec.config_digest,
-        config=spec.config,
-        blobs=spec.blobs,
-        repo_tags=spec.repo_tags,
-        annotations=spec.annotations,
     )
