@@ -44,7 +44,6 @@ def load_image(spec: ImageSpec, progress: ProgressFn | None = None) -> Image:
 
     workers = max(1, min(total, (os.cpu_count() or 2), 4))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
-        # Largest blobs first keeps both threads busy to the end.
         futures = [pool.submit(one, i) for i in range(total)]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for fut in done:

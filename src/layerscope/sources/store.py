@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,8 +27,6 @@ class Store(Protocol):
     def read_bytes(self, name: str) -> bytes: ...
 
     def chunks(self, name: str) -> Iterator[bytes]: ...
-
-    def names(self) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +87,6 @@ class TarStore:
         with self.path.open("rb") as fh:
             yield from file_chunks(fh, member.offset, member.size, f"{self.label}: {name}")
 
-    def names(self) -> list[str]:
-        return list(self._members)
-
 
 class DirStore:
     """An OCI image layout (or unpacked archive) as a directory."""
@@ -126,10 +120,3 @@ class DirStore:
         length = self.size(name)
         with self._file(name).open("rb") as fh:
             yield from file_chunks(fh, 0, length, f"{self.label}: {name}")
-
-    def names(self) -> list[str]:
-        out: list[str] = []
-        for dirpath, _, files in os.walk(self.path):
-            rel = os.path.relpath(dirpath, self.path)
-            out.extend(f if rel == "." else f"{rel}/{f}" for f in files)
-        return out
