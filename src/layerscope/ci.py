@@ -121,7 +121,7 @@ def evaluate(rules: list[Rule], analysis: Analysis) -> list[RuleResult]:
                 f"threshold={rule.raw}"
             )
         else:
-            value = 0.0 if dive.wasted_bytes == 0 else dive.user_wasted_percent
+            value = dive.reported_user_wasted_percent
             failed = rule.threshold is not None and value > rule.threshold
             msg = f"userWastedPercent={value:.4f} threshold={rule.raw}"
         if rule.threshold is None:

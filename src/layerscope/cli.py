@@ -13,11 +13,11 @@ from pathlib import Path
 
 from . import __version__
 from .analysis import Analysis, analyse
+from .ci import Rule, evaluate, load_rules_file, passed, resolve_rules
 from .ci import describe as describe_ci
-from .ci import evaluate, load_rules_file, passed, resolve_rules
 from .errors import ConfigError, ImageNotFound, LayerscopeError, SourceError
 from .export import to_document, write_json
-from .loader import Progress, load_image
+from .loader import Progress, ProgressFn, load_image
 from .model import Platform
 from .report import ci_report, summary
 from .sources.archive import spec_from_path
@@ -127,7 +127,7 @@ def split_reference(image: str, source: str | None) -> tuple[str, Path, str | No
     raise ImageNotFound(f"{rest}: no such file or directory")
 
 
-def _progress_printer() -> object:
+def _progress_printer() -> ProgressFn | None:
     if not sys.stderr.isatty():
         return None
 
@@ -153,11 +153,11 @@ def load_analysis(args: argparse.Namespace) -> Analysis:
     label = args.image if "://" in args.image else f"{scheme}://{path}"
     spec = spec_from_path(path, label, args.tag or tag, platform)
     progress = _progress_printer()
-    image = load_image(spec, progress)  # type: ignore[arg-type]
+    image = load_image(spec, progress)
     return analyse(image)
 
 
-def _rules(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
+def _rules(args: argparse.Namespace) -> list[Rule]:
     path = Path(args.ci_config)
     file_rules = load_rules_file(path) if path.is_file() else {}
     if not path.is_file() and args.ci_config != ".dive-ci":

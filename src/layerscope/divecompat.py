@@ -164,6 +164,11 @@ class DiveAnalysis:
     """Largest first, ties in the order dive prints them."""
     layer_sizes: tuple[int, ...]
 
+    @property
+    def reported_user_wasted_percent(self) -> float:
+        """What dive prints and gates on: 0 when nothing is wasted (hides a single layer's NaN)."""
+        return 0.0 if self.wasted_bytes == 0 else self.user_wasted_percent
+
 
 class _Relevance:
     """The paths a set of whiteout lookups depends on: the targets, their ancestors, and
@@ -205,9 +210,21 @@ def _stacked_for(trees: list[_Node], last: int, targets: set[str]) -> _Node:
     return stacked
 
 
-def _efficiency(trees: list[_Node]) -> tuple[float, list[list[object]]]:
-    table: dict[str, list[object]] = {}  # path -> [path, count, cum, min]
-    inefficient: list[list[object]] = []
+class _Row:
+    """dive's EfficiencyData: one path's appearances across the layers."""
+
+    __slots__ = ("count", "cumulative", "minimum", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.count = 0
+        self.cumulative = 0
+        self.minimum = -1  # "unset", as dive's minDiscoveredSize
+
+
+def _efficiency(trees: list[_Node]) -> tuple[float, list[_Row]]:
+    table: dict[str, _Row] = {}
+    inefficient: list[_Row] = []
     for index, tree in enumerate(trees):
         leaves = [n for n in _child_first(tree) if not n.children]  # efficiency.go: leaves only
         targets = {n.path()[1:] for n in leaves if n.name.startswith(_WHITEOUT)}
@@ -216,7 +233,7 @@ def _efficiency(trees: list[_Node]) -> tuple[float, list[list[object]]]:
             path = node.path()
             row = table.get(path)
             if row is None:
-                row = table[path] = [path, 0, 0, -1]
+                row = table[path] = _Row(path)
             if node.name.startswith(_WHITEOUT):
                 assert stacked is not None
                 below = _get(stacked, path)
@@ -227,14 +244,14 @@ def _efficiency(trees: list[_Node]) -> tuple[float, list[list[object]]]:
                 size = _subtree_size(below) if _is_dir(below.entry) else 0
             else:
                 size = node.entry.size if node.entry else 0
-            row[1] = int(row[1]) + 1  # type: ignore[call-overload]
-            row[2] = int(row[2]) + size  # type: ignore[call-overload]
-            if int(row[3]) < 0 or size < int(row[3]):  # type: ignore[call-overload]
-                row[3] = size
-            if row[1] == 2:
+            row.count += 1
+            row.cumulative += size
+            if row.minimum < 0 or size < row.minimum:
+                row.minimum = size
+            if row.count == 2:
                 inefficient.append(row)
-    min_total = sum(int(r[3]) for r in table.values())  # type: ignore[call-overload]
-    cum_total = sum(int(r[2]) for r in table.values())  # type: ignore[call-overload]
+    min_total = sum(r.minimum for r in table.values())
+    cum_total = sum(r.cumulative for r in table.values())
     score = 1.0 if cum_total == 0 else min_total / cum_total
     return score, inefficient
 
@@ -243,9 +260,9 @@ def analyse(image: Image) -> DiveAnalysis:
     """dive's efficiency, wasted bytes and user-wasted percent for `image`."""
     trees = [layer_tree(layer.entries) for layer in image.layers]
     score, rows = _efficiency(trees)
-    go_sort(rows, key=lambda r: int(r[2]))  # type: ignore[call-overload]
+    go_sort(rows, key=lambda r: r.cumulative)
     rows.reverse()
-    files = tuple(DiveFile(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows)  # type: ignore[call-overload]
+    files = tuple(DiveFile(r.path, r.count, r.cumulative, r.minimum) for r in rows)
     sizes = tuple(layer.size for layer in image.layers)
     size = sum(sizes)
     user = size - sizes[0] if sizes else 0

@@ -47,9 +47,10 @@ def load_image(spec: ImageSpec, progress: ProgressFn | None = None) -> Image:
         futures = [pool.submit(one, i) for i in range(total)]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for fut in done:
-            if fut.exception() is not None:
+            error = fut.exception()
+            if error is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-                raise fut.exception()  # type: ignore[misc]
+                raise error
         layers = tuple(f.result() for f in futures)
     return Image(
         source=spec.source,

@@ -59,7 +59,7 @@ def ci_report(analysis: Analysis, results: list[RuleResult], color: bool) -> str
         _paint("Analysis (dive 0.13.1 figures):", _BOLD, color),
         f"  efficiency: {_percent(d.efficiency)}",
         f"  wastedBytes: {d.wasted_bytes} bytes ({human_bytes(d.wasted_bytes)})",
-        f"  userWastedPercent: {_percent(0.0 if d.wasted_bytes == 0 else d.user_wasted_percent)}",
+        f"  userWastedPercent: {_percent(d.reported_user_wasted_percent)}",
         _paint("Waste, layerscope model (every copy that does not ship):", _BOLD, color),
         *_waste_lines(analysis),
         _paint("Inefficient Files:", _BOLD, color),
@@ -102,7 +102,7 @@ def summary(analysis: Analysis, color: bool, limit: int = 15) -> str:
         "",
         _paint("dive figures:", _BOLD, color),
         f"  efficiency {_percent(d.efficiency)}, wasted {human_bytes(d.wasted_bytes)}, "
-        f"user wasted {_percent(0.0 if d.wasted_bytes == 0 else d.user_wasted_percent)}",
+        f"user wasted {_percent(d.reported_user_wasted_percent)}",
         _paint("Waste, layerscope model:", _BOLD, color),
         *_waste_lines(analysis),
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from ..errors import MalformedMetadata, SelectionError
@@ -85,7 +86,7 @@ def spec_from_docker_archive(
                 digest=digest,
                 size=None,
                 diff_id=config.diff_ids[i],
-                open_chunks=lambda p=path: store.chunks(p),  # type: ignore[misc]
+                open_chunks=partial(store.chunks, path),
             )
         )
     tags = _tags(item)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from ..errors import MalformedMetadata, MissingBlob, NotAnImage, SelectionError
 from ..layer import BlobRef
@@ -126,7 +127,7 @@ def spec_from_oci_layout(
                 digest=desc.digest,
                 size=desc.size if desc.size >= 0 else None,
                 diff_id=config.diff_ids[i],
-                open_chunks=lambda p=path: store.chunks(p),  # type: ignore[misc]
+                open_chunks=partial(store.chunks, path),
                 stargz=desc.annotation(STARGZ_TOC) is not None,
             )
         )
