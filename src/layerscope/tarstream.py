@@ -7,9 +7,9 @@ so one parser serves layer blobs (decompressed on the fly) and outer archives (s
 from __future__ import annotations
 
 import posixpath
+import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO, NamedTuple, Protocol
 
 import xxhash
 
@@ -17,6 +17,8 @@ from .errors import CorruptLayer
 from .model import Entry, EntryKind
 
 BLOCK = 512
+# name mode uid gid size mtime chksum typeflag linkname magic+version (uname gname devs) prefix
+_HEADER = struct.Struct("100s8s8s8s12s12s8sB100s8s80s155s")
 _ZERO_BLOCK = bytes(BLOCK)
 
 # Typeflags whose header is followed by no data, whatever the size field says (as Go and CPython).
@@ -38,15 +40,22 @@ _KINDS: dict[int, EntryKind] = {
 class ByteSource(Protocol):
     """Where tar bytes come from: read exactly, skip, or hash the next bytes."""
 
+    pos: int
+    """Offset of the next byte in the underlying file; -1 where there is no file."""
+
     def read(self, size: int) -> bytes: ...
 
     def skip(self, size: int) -> None: ...
 
-    def hash_next(self, size: int) -> int: ...
+    def hash_next(self, size: int, pad: int = 0) -> int:
+        """xxh3-64 of the next `size` bytes, then skip `pad` more."""
+        ...
 
 
 class ChunkSource:
     """A ByteSource over an iterator of byte chunks (a decompressed, hashed blob stream)."""
+
+    pos = -1  # a decompressed stream has no file offset
 
     def __init__(self, chunks: Iterator[bytes], what: str) -> None:
         self._chunks = chunks
@@ -87,11 +96,11 @@ class ChunkSource:
             if not self._next_chunk():
                 raise CorruptLayer(f"{self._what}: tar stream ends inside an entry (truncated)")
 
-    def hash_next(self, size: int) -> int:
+    def hash_next(self, size: int, pad: int = 0) -> int:
         avail = len(self._buf) - self._pos
-        if avail >= size:
+        if avail >= size + pad:
             start = self._pos
-            self._pos += size
+            self._pos += size + pad
             return int(xxhash.xxh3_64_intdigest(memoryview(self._buf)[start : start + size]))
         hasher = xxhash.xxh3_64()
         while size:
@@ -104,6 +113,8 @@ class ChunkSource:
             hasher.update(memoryview(self._buf)[self._pos : self._pos + take])
             self._pos += take
             size -= take
+        if pad:
+            self.skip(pad)
         return int(hasher.intdigest())
 
     def drain(self) -> None:
@@ -136,7 +147,7 @@ class FileSource:
             raise CorruptLayer(f"{self._what}: tar ends inside an entry (truncated)")
         self._fh.seek(self.pos)
 
-    def hash_next(self, size: int) -> int:
+    def hash_next(self, size: int, pad: int = 0) -> int:
         hasher = xxhash.xxh3_64()
         while size:
             data = self.read(min(size, 1 << 20))
@@ -144,11 +155,12 @@ class FileSource:
                 raise CorruptLayer(f"{self._what}: tar ends inside an entry (truncated)")
             hasher.update(data)
             size -= len(data)
+        if pad:
+            self.skip(pad)
         return int(hasher.intdigest())
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
     """A raw tar member as it stands in the stream, with where its data starts."""
 
     name: str
@@ -172,6 +184,14 @@ def _cstr(field: bytes) -> bytes:
 
 
 def _number(field: bytes, what: str) -> int:
+    try:
+        # The common case: octal digits, then NUL or space padding.
+        return int(field.rstrip(b"\0 ") or b"0", 8)
+    except ValueError:
+        return _number_slow(field, what)
+
+
+def _number_slow(field: bytes, what: str) -> int:
     if field and field[0] & 0x80:
         # GNU base-256: big-endian two's complement with the top bit as a marker.
         value = int.from_bytes(field, "big") & ~(0x80 << (8 * (len(field) - 1)))
@@ -187,9 +207,9 @@ def _number(field: bytes, what: str) -> int:
         raise CorruptLayer(f"{what}: bad number {text!r} in a tar header") from None
 
 
-def _check_sum(block: bytes, what: str) -> None:
-    recorded = _number(block[148:156], what)
-    unsigned = sum(block[:148]) + 256 + sum(block[156:])
+def _check_sum(block: bytes, field: bytes, what: str) -> None:
+    recorded = _number(field, what)
+    unsigned = sum(block) - sum(field) + 256  # the checksum field counts as eight spaces
     if recorded == unsigned:
         return
     signed = unsigned - sum(b for b in block[:148] + block[156:] if b > 127) * 2
@@ -249,10 +269,23 @@ def iter_members(
             raise CorruptLayer(f"{what}: tar stream ends inside a header (truncated)")
         if block == _ZERO_BLOCK:
             return
-        _check_sum(block, what)
+        (
+            name_f,
+            mode_f,
+            uid_f,
+            gid_f,
+            size_f,
+            mtime_f,
+            sum_f,
+            typeflag,
+            link_f,
+            magic,
+            _,
+            prefix_f,
+        ) = _HEADER.unpack_from(block)
+        _check_sum(block, sum_f, what)
         first = False
-        typeflag = block[156]
-        size = _number(block[124:136], what)
+        size = _number(size_f, what)
         if size < 0:
             raise CorruptLayer(f"{what}: negative size in a tar header")
         padded = -(-size // BLOCK) * BLOCK
@@ -271,14 +304,14 @@ def iter_members(
                 long_link = _decode(_cstr(payload))
             continue
         pax = {**global_pax, **local_pax} if global_pax else local_pax
-        name_raw = _cstr(block[0:100])
-        if block[257:263] == b"ustar\x00":
-            prefix = _cstr(block[345:500])
+        name_raw = _cstr(name_f)
+        if magic[:6] == b"ustar\x00":
+            prefix = _cstr(prefix_f)
             if prefix:
                 name_raw = prefix + b"/" + name_raw
         name = long_name if long_name is not None else _decode(name_raw)
         name = pax.get("path", name)
-        linkname = long_link if long_link is not None else _decode(_cstr(block[157:257]))
+        linkname = long_link if long_link is not None else _decode(_cstr(link_f))
         linkname = pax.get("linkpath", linkname)
         if "size" in pax:
             size = int(pax["size"])
@@ -291,20 +324,19 @@ def iter_members(
             name=name,
             typeflag=typeflag,
             size=size,
-            mode=_number(block[100:108], what),
-            uid=int(pax["uid"]) if "uid" in pax else _number(block[108:116], what),
-            gid=int(pax["gid"]) if "gid" in pax else _number(block[116:124], what),
-            mtime=int(float(pax["mtime"])) if "mtime" in pax else _number(block[136:148], what),
+            mode=_number(mode_f, what),
+            uid=int(pax["uid"]) if "uid" in pax else _number(uid_f, what),
+            gid=int(pax["gid"]) if "gid" in pax else _number(gid_f, what),
+            mtime=int(float(pax["mtime"])) if "mtime" in pax else _number(mtime_f, what),
             linkname=linkname,
-            data_offset=getattr(src, "pos", 0),
+            data_offset=src.pos,
         )
         local_pax = {}
         long_name = long_link = None
         content_hash = 0
         if typeflag not in _HEADER_ONLY and size:
             if hash_content:
-                content_hash = src.hash_next(size)
-                src.skip(padded - size)
+                content_hash = src.hash_next(size, padded - size)
             else:
                 src.skip(padded)
         yield member, content_hash
@@ -312,6 +344,8 @@ def iter_members(
 
 def clean_name(name: str, what: str) -> str:
     """A member name as a path from the root: no leading `/` or `./`, `..` rejected."""
+    if name and name[0] not in "./" and "//" not in name and "/." not in name:
+        return name.rstrip("/")  # already clean: the usual `usr/lib/x.py` or `usr/lib/`
     cleaned = posixpath.normpath("/" + name).lstrip("/")
     if name.startswith("..") or "/../" in f"/{name}/":
         # normpath above already clamped the escape at the root; refuse it instead.
