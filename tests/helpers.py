@@ -17,3 +17,13 @@ def load(path: Path, ref: str | None = None, platform: str | None = None) -> Ima
 
 def analysed(path: Path, ref: str | None = None, platform: str | None = None) -> Analysis:
     return analyse(load(path, ref, platform))
+
+
+def explorer_data(path: Path) -> object:
+    """What the explorer shows for an archive: analysis, layer blobs and the tree index."""
+    from layerscope.treeindex import TreeIndex
+    from layerscope.ui.app import Loaded
+
+    spec = spec_from_path(path, str(path), None, None)
+    analysis = analyse(load_image(spec))
+    return Loaded(analysis, spec.blobs, TreeIndex(analysis.tree))

@@ -21,6 +21,7 @@ from .loader import Progress, ProgressFn, load_image
 from .model import Platform
 from .report import ci_report, summary
 from .sources.archive import spec_from_path
+from .sources.spec import ImageSpec
 from .units import human_bytes
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -94,6 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="accepted for dive compatibility; layerscope never ignores a bad image",
     )
+    p.add_argument(
+        "--summary",
+        action="store_true",
+        help="print the summary instead of opening the explorer (the default when stdout "
+        "is not a terminal)",
+    )
+    p.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        help="explorer settings (dive's .dive.yaml keys); default: the first YAML file in "
+        "$XDG_CONFIG_HOME/layerscope, then dive's places",
+    )
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -142,7 +156,7 @@ def _progress_printer() -> ProgressFn | None:
     return show
 
 
-def load_analysis(args: argparse.Namespace) -> Analysis:
+def open_spec(args: argparse.Namespace) -> ImageSpec:
     scheme, path, tag = split_reference(args.image, args.source)
     platform = None
     if args.platform:
@@ -151,10 +165,37 @@ def load_analysis(args: argparse.Namespace) -> Analysis:
         except ValueError as exc:
             raise ConfigError(f"--platform: {exc}") from None
     label = args.image if "://" in args.image else f"{scheme}://{path}"
-    spec = spec_from_path(path, label, args.tag or tag, platform)
-    progress = _progress_printer()
-    image = load_image(spec, progress)
-    return analyse(image)
+    return spec_from_path(path, label, args.tag or tag, platform)
+
+
+def load_analysis(args: argparse.Namespace) -> Analysis:
+    spec = open_spec(args)
+    return analyse(load_image(spec, _progress_printer()))
+
+
+def explore(args: argparse.Namespace) -> int:
+    """Open the explorer; Textual is imported only here, so CI runs never load it."""
+    from .treeindex import TreeIndex  # noqa: PLC0415
+    from .ui.app import LayerscopeApp, Loaded  # noqa: PLC0415
+    from .uiconfig import load_ui_config  # noqa: PLC0415
+
+    config = load_ui_config(Path(args.config) if args.config else None)
+    spec = open_spec(args)  # a missing file or a bad archive fails here, before the screen
+
+    def loader(progress: ProgressFn) -> Loaded:
+        analysis = analyse(load_image(spec, progress))
+        return Loaded(analysis, spec.blobs, TreeIndex(analysis.tree))
+
+    app = LayerscopeApp(loader=loader, ui_config=config, what=spec.source)
+    code = app.run()
+    if app.load_error is not None:
+        sys.stderr.write(f"layerscope: error: {app.load_error}\n")
+        return EXIT_ERROR
+    return code or EXIT_OK
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _rules(args: argparse.Namespace) -> list[Rule]:
@@ -177,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
     # set by every CI service), so a JSON-export job does not start failing; an explicit --ci
     # with --json does both.
     gate = ci_mode and (args.json is None or ci_flag)
+    if not ci_mode and args.json is None and not args.summary and _interactive():
+        return explore(args)
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
     analysis = load_analysis(args)
     results = evaluate(rules, analysis) if rules is not None else None

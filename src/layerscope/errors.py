@@ -12,7 +12,8 @@
     ├── DigestMismatch              bytes whose sha256 differs from the digest recorded for them
     ├── SelectionError              several images or platforms and no way to choose one
     ├── ConfigError                 a bad CI rule value or a bad config file
-    └── OutputError                 an output file that cannot be written
+    ├── OutputError                 an output file or extraction that cannot be written
+    └── ContentError                a file whose content cannot be read or extracted at a layer
 
 Each message names the file, blob or digest and what is wrong with it. The library never prints
 and never exits; `layerscope.cli` maps these to stderr and exit codes.
@@ -71,3 +72,7 @@ class ConfigError(LayerscopeError):
 
 class OutputError(LayerscopeError):
     """An output file that cannot be written."""
+
+
+class ContentError(LayerscopeError):
+    """A file's content cannot be read at a layer (absent, not a regular file, a link loop)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, NamedTuple, Protocol
 
 import xxhash
@@ -246,10 +246,26 @@ def _skip_gnu_sparse_extensions(src: ByteSource, block: bytes, what: str) -> Non
         extended = ext[504]
 
 
+DataSink = Callable[[Member], Callable[[Iterator[bytes]], None] | None]
+"""Asked for each member with data: a function that consumes its bytes, or None to skip them."""
+
+
+def _data(src: ByteSource, size: int, what: str) -> Iterator[bytes]:
+    while size:
+        data = src.read(min(size, 1 << 20))
+        if not data:
+            raise CorruptLayer(f"{what}: tar stream ends inside an entry (truncated)")
+        size -= len(data)
+        yield data
+
+
 def iter_members(
-    src: ByteSource, what: str, *, hash_content: bool = False
+    src: ByteSource, what: str, *, hash_content: bool = False, sink: DataSink | None = None
 ) -> Iterator[tuple[Member, int]]:
     """Yield each member with its content hash (0 unless asked and it has data).
+
+    With a `sink`, a member's data is offered to it before the member is yielded; whatever the
+    sink leaves unread is skipped.
 
     Stops at the first zero block (the end-of-archive marker) or at a clean end of stream;
     raises CorruptLayer on a truncated or malformed archive.
@@ -334,7 +350,14 @@ def iter_members(
         local_pax = {}
         long_name = long_link = None
         content_hash = 0
-        if typeflag not in _HEADER_ONLY and size:
+        consume = sink(member) if sink is not None and typeflag not in _HEADER_ONLY else None
+        if consume is not None and size:
+            chunks = _data(src, size, what)
+            consume(chunks)
+            for _ in chunks:
+                pass
+            src.skip(padded - size)
+        elif typeflag not in _HEADER_ONLY and size:
             if hash_content:
                 content_hash = src.hash_next(size, padded - size)
             else:

@@ -1,0 +1,1 @@
+"""The explorer: the only package that imports Textual."""

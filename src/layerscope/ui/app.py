@@ -1,0 +1,351 @@
+"""The explorer app: composes the panes, binds global keys, runs the loader in a worker."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from ..analysis import Analysis
+from ..errors import LayerscopeError
+from ..extract import extract
+from ..filetree import Change
+from ..layer import BlobRef
+from ..loader import Progress, ProgressFn
+from ..treeindex import TreeIndex
+from ..treeview import TreeView, ViewOptions
+from ..uiconfig import DEFAULT_KEYS, UIConfig
+from .fmt import CHANGE_STYLE
+from .panes import ImageDetails, LayerDetails, LayerList, WasteList, image_summary, layer_details
+from .screens import HelpScreen, HistoryScreen, LoadingScreen, PromptScreen, ViewerScreen
+from .treepane import FileTreePane
+
+CSS_PATH = Path(__file__).with_name("explorer.tcss")
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """Everything the explorer shows, ready before the first frame."""
+
+    analysis: Analysis
+    blobs: tuple[BlobRef, ...]
+    index: TreeIndex
+
+
+Loader = Callable[[ProgressFn], Loaded]
+
+
+class ExplorerScreen(Screen[None]):
+    BINDINGS = [
+        Binding("tab", "cycle(1)", "Switch pane", id="toggle-view"),
+        Binding("shift+tab", "cycle(-1)", "Back", show=False),
+        Binding("ctrl+f,ctrl+underscore,slash", "filter", "Filter", id="filter-files"),
+        Binding("escape", "close_filter", "Close filter", show=False, id="close-filter-files"),
+        Binding("ctrl+g,colon", "jump", "Go to path", id="jump-to-path"),
+    ]
+
+    def __init__(self, loaded: Loaded, ui_config: UIConfig) -> None:
+        super().__init__()
+        self.loaded = loaded
+        self.ui_config = ui_config
+        options = ViewOptions(
+            layer=0, aggregated=ui_config.aggregated, hidden=ui_config.hidden, collapsed=set()
+        )
+        self.tree_view = TreeView(loaded.index, options)
+        if ui_config.collapse_dirs:
+            self.tree_view.set_all_collapsed(True)
+
+    @property
+    def analysis(self) -> Analysis:
+        return self.loaded.analysis
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                layers = LayerList(self.analysis, id="layers")
+                layers.border_title = "Layers"
+                yield layers
+                details = LayerDetails(id="layer-details")
+                details.border_title = "Layer details"
+                yield details
+                image = ImageDetails(self.analysis, id="image-details")
+                image.border_title = "Image details"
+                yield image
+            with Vertical(id="right"):
+                yield Static(id="tree-header")
+                yield Input(placeholder="filter: regex on the full path", id="filter")
+                pane = FileTreePane(self.tree_view, self.ui_config.show_attributes, id="file-tree")
+                pane.border_title = "Current layer contents"
+                yield pane
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one(LayerList).focus()
+        self._show_layer(0)
+
+    def action_cycle(self, step: int) -> None:
+        """dive's tab toggles layers and file tree; the waste list is the third stop."""
+        panes = [self.query_one(LayerList), self.query_one(FileTreePane), self.query_one(WasteList)]
+        now = next((i for i, p in enumerate(panes) if p.has_focus), -1)
+        panes[(now + step) % len(panes)].focus()
+
+    # -- layers -------------------------------------------------------------------------------
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if isinstance(event.data_table, LayerList):
+            self._show_layer(event.cursor_row)
+
+    def on_layer_list_compare_mode(self, event: LayerList.CompareMode) -> None:
+        self.tree_view.options.aggregated = event.aggregated
+        self._show_layer(self.tree_view.options.layer)
+
+    def _show_layer(self, layer: int) -> None:
+        pane = self.query_one(FileTreePane)
+        pane.update_view("set_layer", layer)
+        image_layer = self.analysis.image.layers[self.tree_view.options.layer]
+        self.query_one(LayerDetails).update(
+            layer_details(image_layer, self.tree_view.options.aggregated)
+        )
+        pane.border_title = (
+            "Aggregated layer contents"
+            if self.tree_view.options.aggregated
+            else "Current layer contents"
+        )
+
+    # -- tree header --------------------------------------------------------------------------
+    def on_file_tree_pane_changed(self, _: FileTreePane.Changed) -> None:
+        self._header()
+
+    def _header(self) -> None:
+        v = self.tree_view
+        counts = v.counts()
+        text = Text()
+        for change, label in (
+            (Change.ADDED, "added"),
+            (Change.REMOVED, "removed"),
+            (Change.MODIFIED, "modified"),
+            (Change.UNMODIFIED, "unmodified"),
+        ):
+            hidden = change in v.options.hidden
+            style = CHANGE_STYLE[change] + Style(strike=hidden, dim=hidden)
+            text.append(f"■ {label} {counts[change]:,}", style=style)
+            text.append("  ")
+        text.append("│ sort: ", style="dim")
+        text.append("size ↓" if v.options.sort_by_size else "name", style="bold")
+        if v.options.pattern is not None:
+            text.append(
+                f"  │ filter /{v.options.pattern.pattern}/: {v.match_count:,} match", style="cyan"
+            )
+        text.append(f"  │ {len(v):,} rows", style="dim")
+        row = self.query_one(FileTreePane).current()
+        if row is not None:
+            text.append("\n")
+            text.append(row.path, style=CHANGE_STYLE[row.change] + Style(bold=True))
+            text.append(f"  {row.change.value}", style="dim")
+        self.query_one("#tree-header", Static).update(text)
+
+    # -- filter -------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_close_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.value = ""
+            box.display = False
+            self.query_one(FileTreePane).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "filter":
+            return
+        text = event.value
+        try:
+            pattern = re.compile(text) if text else None
+        except re.error:
+            event.input.styles.border = ("tall", "red")
+            return  # as dive: an invalid regex is ignored while it is being typed
+        event.input.styles.border = None
+        self.query_one(FileTreePane).update_view("set_pattern", pattern)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one(FileTreePane).focus()
+
+    # -- jumping and choosing -----------------------------------------------------------------
+    def show_path(self, path: str) -> bool:
+        node = self.loaded.index.find(path)
+        if node is None:
+            return False
+        pane = self.query_one(FileTreePane)
+        if self.tree_view.position(node) is None and not self._visible_somewhere(node):
+            versions = self.loaded.index.versions(node)
+            if versions:
+                # The last layer that wrote or deleted it; the list's own event follows later.
+                self._show_layer(versions[-1][0])
+                self.query_one(LayerList).move_cursor(row=versions[-1][0])
+        pane.select(node)
+        pane.focus()
+        return True
+
+    def _visible_somewhere(self, node: int) -> bool:
+        self.tree_view.expand_to(node)
+        return self.tree_view.position(node) is not None
+
+    def action_jump(self) -> None:
+        def check(text: str) -> str | None:
+            return None if self.loaded.index.find(text) is not None else f"{text}: no such path"
+
+        def done(text: str | None) -> None:
+            if text:
+                self.show_path(text)
+
+        self.app.push_screen(PromptScreen("Go to path", "/", check), done)
+
+    def on_waste_list_chosen(self, event: WasteList.Chosen) -> None:
+        self.show_path(event.wasted.path)
+
+    def on_file_tree_pane_requested(self, event: FileTreePane.Requested) -> None:
+        row, layer = event.row, self.tree_view.options.layer
+        path = row.path.lstrip("/")
+        if event.what == "history":
+            self.app.push_screen(HistoryScreen(self.analysis.image, self.loaded.index, row.node))
+        elif event.what == "view":
+            self.app.push_screen(ViewerScreen(self.loaded.blobs, self.analysis.tree, path, layer))
+        elif event.what == "extract":
+            self._extract(path, layer)
+
+    def _extract(self, path: str, layer: int) -> None:
+        def done(dest: str | None) -> None:
+            if dest:
+                self.run_extract(path, layer, Path(dest).expanduser())
+
+        title = f"Extract /{path} (as at layer {layer}) into directory:"
+        self.app.push_screen(PromptScreen(title, str(Path.cwd())), done)
+
+    @work(thread=True, exclusive=True, group="extract")
+    def run_extract(self, path: str, layer: int, dest: Path) -> None:
+        try:
+            result = extract(self.loaded.blobs, self.analysis.tree, path, layer, dest)
+        except LayerscopeError as exc:
+            self.app.call_from_thread(
+                self.notify, str(exc), title="Extract failed", severity="error"
+            )
+            return
+        message = (
+            f"{result.target}: {result.files} files, "
+            f"{result.directories} dirs, {result.links} links"
+        )
+        if result.skipped:
+            message += f"; skipped {len(result.skipped)} devices/fifos"
+        self.app.call_from_thread(self.notify, message, title="Extracted")
+
+
+class LayerscopeApp(App[int]):
+    """`LayerscopeApp(loaded=...)` for ready data (tests), or `loader=` to read with progress."""
+
+    CSS_PATH = CSS_PATH
+    TITLE = "layerscope"
+    BINDINGS = [
+        Binding("ctrl+c,q", "quit", "Quit", id="quit", priority=True),
+        Binding("question_mark,f1", "help", "Help", id="help"),
+    ]
+
+    def __init__(
+        self,
+        loaded: Loaded | None = None,
+        loader: Loader | None = None,
+        ui_config: UIConfig | None = None,
+        what: str = "image",
+    ) -> None:
+        super().__init__()
+        self.loaded = loaded
+        self.loader = loader
+        self.ui_config = ui_config or UIConfig()
+        self.what = what
+        self.load_error: str | None = None
+
+    def on_mount(self) -> None:
+        keymap = {action: ",".join(keys) for action, keys in self.ui_config.keys.items()}
+        if keymap:
+            self.set_keymap(keymap)
+        if self.loaded is not None:
+            self.push_screen(ExplorerScreen(self.loaded, self.ui_config))
+        elif self.loader is not None:
+            self.push_screen(LoadingScreen(self.what))
+            self.load()
+
+    @work(thread=True, exclusive=True, group="load")
+    def load(self) -> None:
+        assert self.loader is not None
+
+        def progress(p: Progress) -> None:
+            self.call_from_thread(self._progress, p)
+
+        try:
+            loaded = self.loader(progress)
+        except LayerscopeError as exc:
+            self.call_from_thread(self._failed, str(exc))
+            return
+        self.call_from_thread(self._show_explorer, loaded)
+
+    def _progress(self, p: Progress) -> None:
+        if isinstance(self.screen, LoadingScreen):
+            self.screen.show(p)
+            if p.layers_done == p.layers_total:
+                self.screen.indexing()
+
+    def _failed(self, message: str) -> None:
+        self.load_error = message
+        self.exit(2, return_code=2)
+
+    def _show_explorer(self, loaded: Loaded) -> None:
+        self.loaded = loaded
+        self.switch_screen(ExplorerScreen(loaded, self.ui_config))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(help_rows(self.ui_config)))
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.exit(0)
+
+
+_WHERE = {
+    "compare-layer": "layers",
+    "compare-all": "layers",
+    "toggle-collapse-dir": "file tree",
+    "toggle-collapse-all-dir": "file tree",
+    "toggle-added-files": "file tree",
+    "toggle-removed-files": "file tree",
+    "toggle-modified-files": "file tree",
+    "toggle-unmodified-files": "file tree",
+    "toggle-filetree-attributes": "file tree",
+    "toggle-sort-order": "file tree",
+    "extract-file": "file tree",
+    "view-file": "file tree",
+    "file-history": "file tree",
+}
+
+
+def help_rows(config: UIConfig) -> list[tuple[str, str, str]]:
+    rows = []
+    for action in DEFAULT_KEYS:
+        keys = config.keys.get(action, ())
+        rows.append((_WHERE.get(action, "everywhere"), action, ", ".join(keys)))
+    rows.append(("everywhere", "mouse", "click selects, click again opens, wheel scrolls"))
+    return rows
+
+
+def summary_text(analysis: Analysis) -> Text:
+    return image_summary(analysis)

@@ -1,0 +1,237 @@
+"""The file-tree pane: a scroll view that renders only the rows on screen.
+
+Textual's `Tree` keeps a line per expanded node and rebuilds them on every change; with a
+million paths that is seconds per keypress. Here the rows come from `TreeView` (numpy arrays,
+one layer at a time) and `render_line` formats just the visible ones.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..filetree import Change
+from ..treeview import Row, TreeView
+from .fmt import CHANGE_STYLE, mode_string, owner, size_text
+
+_DIM = Style(dim=True)
+_CURSOR = Style(reverse=True)
+_LINK = Style(color="cyan")
+
+
+class FileTreePane(ScrollView, can_focus=True):
+    """Rows of `TreeView` with a cursor; the keys are dive's (ids are dive's action names)."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="down"),
+        Binding("pageup,u", "page(-1)", "Page up", show=False, id="page-up"),
+        Binding("pagedown,d", "page(1)", "Page down", show=False, id="page-down"),
+        Binding("home,g", "jump_end(0)", "Top", show=False),
+        Binding("end,G", "jump_end(1)", "Bottom", show=False),
+        Binding("left,h", "left", "Collapse", show=False, id="left"),
+        Binding("right,l", "right", "Expand", show=False, id="right"),
+        Binding("space", "toggle_dir", "Collapse", id="toggle-collapse-dir"),
+        Binding("ctrl+@,ctrl+space", "toggle_all", "Collapse all", id="toggle-collapse-all-dir"),
+        Binding("ctrl+a,A", "toggle_kind('added')", "Added", id="toggle-added-files"),
+        Binding("ctrl+r,R", "toggle_kind('removed')", "Removed", id="toggle-removed-files"),
+        Binding("ctrl+m,M", "toggle_kind('modified')", "Modified", id="toggle-modified-files"),
+        Binding(
+            "ctrl+u,U", "toggle_kind('unmodified')", "Unmodified", id="toggle-unmodified-files"
+        ),
+        Binding(
+            "ctrl+b,B", "attributes", "Attributes", show=False, id="toggle-filetree-attributes"
+        ),
+        Binding("ctrl+o,s", "sort", "Sort", id="toggle-sort-order"),
+        Binding("enter,v", "view", "View", id="view-file"),
+        Binding("i", "history", "History", id="file-history"),
+        Binding("ctrl+e,x", "extract", "Extract", id="extract-file"),
+    ]
+
+    class Changed(Message):
+        """The rows or the cursor changed: headers and counts need redrawing."""
+
+    class Requested(Message):
+        """The user asked to view, extract or see the history of the row under the cursor."""
+
+        def __init__(self, what: str, row: Row) -> None:
+            super().__init__()
+            self.what = what
+            self.row = row
+
+    def __init__(self, tree_view: TreeView, show_attributes: bool = True, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.tree_view = tree_view
+        self.cursor = 0
+        self.show_attributes = show_attributes
+        self._sync()
+
+    # -- state --------------------------------------------------------------------------------
+    def _sync(self, keep: int | None = None) -> None:
+        """After the view changed: keep the cursor on `keep` (a node) if it is still shown."""
+        if keep is not None:
+            pos = self.tree_view.position(keep)
+            self.cursor = pos if pos is not None else min(self.cursor, len(self.tree_view) - 1)
+        self.cursor = max(0, min(self.cursor, len(self.tree_view) - 1))
+        self.virtual_size = Size(self._width(), len(self.tree_view))
+        self._show_cursor()
+        self.refresh()
+        self.post_message(self.Changed())
+
+    def _width(self) -> int:
+        # Rows are cropped to the pane (no sideways scrolling); the full path is in the header.
+        return self.size.width
+
+    def current(self) -> Row | None:
+        return self.tree_view.row(self.cursor) if len(self.tree_view) else None
+
+    def current_node(self) -> int | None:
+        return int(self.tree_view.rows[self.cursor]) if len(self.tree_view) else None
+
+    def update_view(self, change: str, *args: object) -> None:
+        """Apply one TreeView change and keep the cursor on its node."""
+        node = self.current_node()
+        getattr(self.tree_view, change)(*args)
+        self._sync(node)
+
+    def select(self, node: int) -> None:
+        self.tree_view.expand_to(node)
+        pos = self.tree_view.position(node)
+        if pos is not None:
+            self.cursor = pos
+        self._sync()
+        self.scroll_to(y=max(0, self.cursor - self.size.height // 3), animate=False)
+
+    def _show_cursor(self) -> None:
+        self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        self._sync()
+
+    # -- actions ------------------------------------------------------------------------------
+    def action_cursor(self, delta: int) -> None:
+        self.cursor = max(0, min(self.cursor + delta, len(self.tree_view) - 1))
+        self._show_cursor()
+        self.refresh()
+        self.post_message(self.Changed())
+
+    def action_page(self, direction: int) -> None:
+        self.action_cursor(direction * max(1, self.size.height - 1))
+
+    def action_jump_end(self, end: int) -> None:
+        self.action_cursor(len(self.tree_view) if end else -len(self.tree_view))
+
+    def action_toggle_dir(self) -> None:
+        node = self.current_node()
+        if node is not None and self.tree_view.is_dir(node):
+            self.update_view("toggle_collapse", node)
+
+    def action_left(self) -> None:
+        node = self.current_node()
+        if node is None:
+            return
+        if self.tree_view.is_dir(node) and not self.tree_view.is_collapsed(node):
+            self.update_view("toggle_collapse", node)
+            return
+        parent = int(self.tree_view.index.parent[node])
+        if parent >= 0:
+            pos = self.tree_view.position(parent)
+            if pos is not None:
+                self.action_cursor(pos - self.cursor)
+
+    def action_right(self) -> None:
+        node = self.current_node()
+        if node is not None and self.tree_view.is_dir(node) and self.tree_view.is_collapsed(node):
+            self.update_view("toggle_collapse", node)
+
+    def action_toggle_all(self) -> None:
+        anything_open = any(
+            self.tree_view.is_dir(int(n)) and not self.tree_view.is_collapsed(int(n))
+            for n in self.tree_view.rows[:1000]
+        )
+        self.update_view("set_all_collapsed", anything_open)
+
+    def action_toggle_kind(self, kind: str) -> None:
+        self.update_view("toggle_hidden", Change(kind))
+
+    def action_attributes(self) -> None:
+        self.show_attributes = not self.show_attributes
+        self._sync()
+
+    def action_sort(self) -> None:
+        self.update_view("set_sort_by_size", not self.tree_view.options.sort_by_size)
+
+    def _request(self, what: str) -> None:
+        row = self.current()
+        if row is not None:
+            self.post_message(self.Requested(what, row))
+
+    def action_view(self) -> None:
+        row = self.current()
+        if row is not None and row.is_dir:
+            self.action_toggle_dir()
+        else:
+            self._request("view")
+
+    def action_history(self) -> None:
+        self._request("history")
+
+    def action_extract(self) -> None:
+        self._request("extract")
+
+    # -- mouse --------------------------------------------------------------------------------
+    def on_click(self, event: object) -> None:
+        y = getattr(event, "y", None)
+        if y is None:
+            return
+        pos = int(y) + int(self.scroll_offset.y)
+        if 0 <= pos < len(self.tree_view):
+            again = pos == self.cursor
+            self.cursor = pos
+            self._show_cursor()
+            self.refresh()
+            self.post_message(self.Changed())
+            if again or getattr(event, "chain", 1) == 2:
+                self.action_view()
+
+    # -- rendering ----------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        pos = y + scroll_y
+        width = self.size.width
+        if pos >= len(self.tree_view):
+            return Strip.blank(width, self.rich_style)
+        row = self.tree_view.row(pos)
+        segments = self._segments(row)
+        strip = Strip(segments).crop(scroll_x, scroll_x + width)
+        if pos == self.cursor and self.has_focus:
+            strip = strip.apply_style(_CURSOR)
+        elif pos == self.cursor:
+            strip = strip.apply_style(Style(bgcolor="grey23"))
+        return strip.extend_cell_length(width)
+
+    def _segments(self, row: Row) -> list[Segment]:
+        segs: list[Segment] = []
+        if self.show_attributes:
+            entry = row.entry
+            attrs = (
+                f"{mode_string(entry, row.is_dir)} {owner(entry):>11} {size_text(row.size):>9}  "
+            )
+            segs.append(Segment(attrs, _DIM if row.change is Change.UNMODIFIED else None))
+        guide = "".join("│   " if more else "    " for more in row.guides)
+        guide += "└── " if row.last else "├── "
+        segs.append(Segment(guide, _DIM))
+        style = CHANGE_STYLE[row.change]
+        if row.is_dir and row.collapsed:
+            segs.append(Segment("⊕ ", style))
+        segs.append(Segment(row.name + ("/" if row.is_dir else ""), style + Style(bold=row.is_dir)))
+        entry = row.entry
+        if entry is not None and entry.linkname:
+            arrow = " → " if entry.kind.value == "symlink" else " ⇒ /"
+            segs.append(Segment(arrow + entry.linkname, _LINK))
+        return segs
