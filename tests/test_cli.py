@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -189,6 +190,18 @@ def test_docker_archive_scheme_and_tag_suffix() -> None:
     path = require(REAL / "busybox-buildah.docker-archive.tar")
     assert main([f"docker-archive://{path}", "--json", os.devnull]) == 0
     assert main([f"{path}:localhost/imglab/busybox-buildah:1", "--json", os.devnull]) == 0
+
+
+def test_json_to_a_device_or_a_symlink_writes_through(tmp_path: Path) -> None:
+    path = require(REAL / "busybox-buildah.docker-archive.tar")
+    assert main([str(path), "--json", os.devnull]) == 0
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)  # not replaced by a regular file
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    assert main([str(path), "--json", str(link)]) == 0
+    assert link.is_symlink() and json.loads(real.read_text())["layer"]
 
 
 @pytest.mark.parametrize(

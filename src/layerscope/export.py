@@ -113,8 +113,13 @@ def write_json(doc: dict[str, Any], target: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    path = Path(target)
-    directory = path.parent if str(path.parent) else Path(".")
+    path = Path(os.path.realpath(target))  # write through a symlink, as open() would
+    if path.exists() and not path.is_file():
+        # A device or fifo (`--json /dev/null`, `--json /dev/stdout`): replacing it with a
+        # regular file would break it for everyone; write to it directly.
+        _write_direct(path, text, target)
+        return
+    directory = path.parent
     if not directory.is_dir():
         raise OutputError(f"{target}: directory {directory} does not exist")
     try:
@@ -130,4 +135,12 @@ def write_json(doc: dict[str, Any], target: str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+
+
+def _write_direct(path: Path, text: str, target: str) -> None:
+    try:
+        with path.open("w", encoding="utf-8", errors="surrogateescape") as fh:
+            fh.write(text)
+    except OSError as exc:
         raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
