@@ -6,6 +6,7 @@ python scripts/make_sample.py build/sample.tar
 from __future__ import annotations
 
 import sys
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -90,9 +91,8 @@ def pip_layer() -> Layer:
     for pkg, count in (("django", 60), ("sqlparse", 12), ("asgiref", 8)):
         files.append(D(f"{site}/{pkg}"))
         for i in range(count):
-            files.append(
-                F(f"{site}/{pkg}/m{i:03d}.py", random_bytes(hash(pkg) % 997 + i, 3_000 + 211 * i))
-            )
+            seed = zlib.crc32(pkg.encode()) % 997 + i  # not hash(): that changes per process
+            files.append(F(f"{site}/{pkg}/m{i:03d}.py", random_bytes(seed, 3_000 + 211 * i)))
     for i in range(6):
         files.append(F(f"root/.cache/pip/http/wheel{i}.bin", random_bytes(500 + i, 400_000)))
     return Layer(files, '/bin/sh -c pip install "django>=4.2,<4.3"')

@@ -129,30 +129,23 @@ class ExplorerScreen(Screen[None]):
     def _header(self) -> None:
         v = self.tree_view
         counts = v.counts()
-        text = Text()
-        for change, label in (
-            (Change.ADDED, "added"),
-            (Change.REMOVED, "removed"),
-            (Change.MODIFIED, "modified"),
-            (Change.UNMODIFIED, "unmodified"),
-        ):
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for change in (Change.ADDED, Change.REMOVED, Change.MODIFIED, Change.UNMODIFIED):
             hidden = change in v.options.hidden
             style = CHANGE_STYLE[change] + Style(strike=hidden, dim=hidden)
-            text.append(f"■ {label} {counts[change]:,}", style=style)
+            text.append(f"■ {change.value} {counts[change]:,}", style=style)
             text.append("  ")
         text.append("│ sort: ", style="dim")
         text.append("size ↓" if v.options.sort_by_size else "name", style="bold")
         if v.options.pattern is not None:
-            text.append(
-                f"  │ filter /{v.options.pattern.pattern}/: {v.match_count:,} match", style="cyan"
-            )
-        text.append(f"  │ {len(v):,} rows", style="dim")
-        row = self.query_one(FileTreePane).current()
-        if row is not None:
-            text.append("\n")
-            text.append(row.path, style=CHANGE_STYLE[row.change] + Style(bold=True))
-            text.append(f"  {row.change.value}", style="dim")
+            text.append(f"  │ /{v.options.pattern.pattern}/ ", style="cyan")
         self.query_one("#tree-header", Static).update(text)
+        pane = self.query_one(FileTreePane)
+        if v.options.pattern is not None:
+            self.query_one("#filter", Input).border_title = f"{v.match_count:,} match"
+        row = pane.current()
+        where = f"{pane.cursor + 1:,}/{len(v):,}"
+        pane.border_subtitle = f"{row.path}  {row.change.value}  {where}" if row else "empty"
 
     # -- filter -------------------------------------------------------------------------------
     def action_filter(self) -> None:
@@ -240,7 +233,7 @@ class ExplorerScreen(Screen[None]):
             result = extract(self.loaded.blobs, self.analysis.tree, path, layer, dest)
         except LayerscopeError as exc:
             self.app.call_from_thread(
-                self.notify, str(exc), title="Extract failed", severity="error"
+                self.notify, str(exc), title="Extract failed", severity="error", markup=False
             )
             return
         message = (
@@ -249,7 +242,7 @@ class ExplorerScreen(Screen[None]):
         )
         if result.skipped:
             message += f"; skipped {len(result.skipped)} devices/fifos"
-        self.app.call_from_thread(self.notify, message, title="Extracted")
+        self.app.call_from_thread(self.notify, message, title="Extracted", markup=False)
 
 
 class LayerscopeApp(App[int]):

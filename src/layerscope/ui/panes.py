@@ -19,7 +19,7 @@ def _percent(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{100 * value:.1f} %"
 
 
-class LayerList(DataTable[str]):
+class LayerList(DataTable[Text]):
     """One row per layer: index, size, command; the highlighted row is the shown layer."""
 
     BINDINGS = [
@@ -46,8 +46,11 @@ class LayerList(DataTable[str]):
         self.add_column("Command", key="command")
         for layer in self.analysis.image.layers:
             command = readable_command(layer.history.created_by).replace("\n", " ↵ ")
+            # Text cells: a command is data, never markup or :emoji: codes ("app:x:1000").
             self.add_row(
-                str(layer.index), f"{human_bytes(layer.size):>8}", command or "(no history)"
+                Text(str(layer.index)),
+                Text(f"{human_bytes(layer.size):>8}"),
+                Text(command or "(no history)"),
             )
 
     def action_compare(self, aggregated: int) -> None:
@@ -125,7 +128,7 @@ def _named(name: str) -> str:
     return f", {name}" if name else ""
 
 
-class WasteList(DataTable[str]):
+class WasteList(DataTable[Text]):
     """Inefficient files, largest reclaimable first; choosing one shows it in the file tree."""
 
     BINDINGS = [
@@ -146,7 +149,10 @@ class WasteList(DataTable[str]):
         self.add_columns("Copies", "Wasted", "Why", "Path")
         for f in self.wasted_files:
             self.add_row(
-                str(f.copies), f"{human_bytes(f.reclaimable_bytes):>8}", ", ".join(f.causes), f.path
+                Text(str(f.copies)),
+                Text(f"{human_bytes(f.reclaimable_bytes):>8}"),
+                Text(", ".join(f.causes)),
+                Text(f.path),
             )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -35,7 +35,7 @@ class LoadingScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loading"):
-            yield Label(f"Reading {self.what}", id="loading-title")
+            yield Label(Text(f"Reading {self.what}"), id="loading-title")
             yield ProgressBar(total=None, show_eta=False, id="loading-bar")
             yield Label("opening…", id="loading-status")
 
@@ -63,7 +63,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label(
                 "Keys  (change them in ~/.config/layerscope/config.yaml or dive's .dive.yaml)"
             )
-            table: DataTable[str] = DataTable(cursor_type="row", id="help-table")
+            table: DataTable[Text] = DataTable(cursor_type="row", id="help-table")
             yield table
             yield Label("esc closes", classes="hint")
 
@@ -71,7 +71,7 @@ class HelpScreen(ModalScreen[None]):
         table = self.query_one(DataTable)
         table.add_columns("Where", "Action", "Keys")
         for where, action, keys in self.help_rows:
-            table.add_row(where, action, keys)
+            table.add_row(Text(where), Text(action), Text(keys))
         table.focus()
 
 
@@ -94,23 +94,23 @@ class HistoryScreen(ModalScreen[None]):
             yield Label("esc closes", classes="hint")
 
     def on_mount(self) -> None:
-        table: DataTable[Text | str] = self.query_one(DataTable)
+        table: DataTable[Text] = self.query_one(DataTable)
         table.add_columns("Layer", "Change", "Size", "Mode", "Owner", "Command")
         versions = self.index.versions(self.node_index)
         if not versions:
-            table.add_row("", "implicit", "", "", "", "a parent directory no layer wrote")
+            table.add_row(*map(Text, ("", "implicit", "", "", "", "a directory no layer wrote")))
         for layer, change, entry in versions:
             cmd = readable_command(self.image.layers[layer].history.created_by)
             label = "deleted" if change is Change.REMOVED else change.value
             if change is Change.UNMODIFIED:
                 label = "rewritten, same"
             table.add_row(
-                str(layer),
+                Text(str(layer)),
                 Text(label, style=CHANGE_STYLE[change]),
-                human_bytes(entry.size) if entry else "",
-                mode_string(entry, False) if entry else "",
-                owner(entry),
-                cmd.replace("\n", " ↵ "),
+                Text(human_bytes(entry.size) if entry else ""),
+                Text(mode_string(entry, False) if entry else ""),
+                Text(owner(entry)),
+                Text(cmd.replace("\n", " ↵ ")),
             )
         table.focus()
 
@@ -152,7 +152,7 @@ class ViewerScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"/{self.file_path} at layer {self.layer_index}", id="viewer-title")
+            yield Label(Text(f"/{self.file_path} at layer {self.layer_index}"), id="viewer-title")
             with VerticalScroll(id="viewer-body"):
                 yield Static("reading…", id="viewer-content")
             yield Label("esc closes", classes="hint", id="viewer-status")
@@ -186,7 +186,7 @@ class ViewerScreen(ModalScreen[None]):
     def _show(self, body: Text | Syntax, note: str) -> None:
         self.body_text = body.code if isinstance(body, Syntax) else body.plain
         self.query_one("#viewer-content", Static).update(body)
-        self.query_one("#viewer-status", Label).update(f"{note}   esc closes")
+        self.query_one("#viewer-status", Label).update(Text(f"{note}   esc closes"))
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -204,7 +204,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt"):
-            yield Label(self.title_text)
+            yield Label(Text(self.title_text))
             yield Input(value=self.initial, id="prompt-input")
             yield Label("enter accepts, esc cancels", classes="hint", id="prompt-hint")
 

@@ -1,0 +1,151 @@
+"""End to end in a real terminal: layerscope runs in tmux on a real image and is driven by keys.
+
+tmux gives the program a real pseudo-terminal, so this is what a user sees: the loading screen,
+the explorer, the keys as the terminal sends them (ctrl+u, tab, enter), and the exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import REAL, require
+from imagebuilder import F, ImageDef, Layer, write_docker_archive
+
+IMAGE = REAL / "busybox-buildah.docker-archive.tar"
+LAYERSCOPE = Path(sys.executable).with_name("layerscope")
+
+
+class Terminal:
+    def __init__(self, socket: Path, name: str) -> None:
+        self.socket = socket
+        self.name = name
+
+    def tmux(self, *args: str) -> str:
+        proc = subprocess.run(
+            ["tmux", "-S", str(self.socket), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return proc.stdout
+
+    def screen(self, join: bool = False) -> str:
+        """What the terminal shows; `join` undoes the wrapping of long lines."""
+        return self.tmux("capture-pane", "-p", *(["-J"] if join else []), "-t", self.name)
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.tmux("send-keys", "-t", self.name, key)
+            # A key right after Escape would arrive as alt+key, as it does for a fast typist.
+            time.sleep(0.3 if key == "Escape" else 0.05)
+
+    def text(self, text: str) -> None:
+        self.tmux("send-keys", "-t", self.name, "-l", text)
+
+    def wait(self, check: Callable[[str], bool], what: str, timeout: float = 30) -> str:
+        end = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < end:
+            screen = self.screen()
+            if check(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; the screen was:\n{screen}")
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Callable[[list[str]], tuple[Terminal, Path]]]:
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed (make test installs it through .ci/run)")
+    socket = tmp_path / "tmux.sock"
+    started: list[Terminal] = []
+
+    def start(args: list[str]) -> tuple[Terminal, Path]:
+        exit_file = tmp_path / f"exit-{len(started)}"
+        env = {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR", "TMUX")}
+        env["TERM"] = "xterm-256color"
+        command = " ".join([str(LAYERSCOPE), *args])
+        # Textual draws on stderr, so stderr stays on the terminal; errors are read off it.
+        shell = f"clear; {command}; echo $? > {exit_file}; sleep 60"
+        name = f"e2e{len(started)}"
+        subprocess.run(
+            ["tmux", "-S", str(socket), "-f", "/dev/null", "new-session", "-d", "-s", name,
+             "-x", "150", "-y", "45", shell],
+            check=True, env=env, timeout=30,
+        )  # fmt: skip
+        term = Terminal(socket, name)
+        started.append(term)
+        return term, exit_file
+
+    yield start
+    subprocess.run(["tmux", "-S", str(socket), "kill-server"], check=False, capture_output=True)
+
+
+def exit_code(path: Path, timeout: float = 20) -> int:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if path.exists() and path.read_text().strip():
+            return int(path.read_text())
+        time.sleep(0.1)
+    raise AssertionError("layerscope did not exit")
+
+
+def test_explore_a_real_image_with_keys(
+    terminal: Callable[[list[str]], tuple[Terminal, Path]],
+) -> None:
+    term, exit_file = terminal([str(require(IMAGE))])
+    term.wait(lambda s: "Current layer contents" in s and "busybox" in s, "the explorer")
+    term.keys("Down", "Down", "Down", "Down")  # layer 4: echo v2 >> config.txt; sed hello
+    screen = term.wait(lambda s: "Layer 4" in s, "layer 4's details")
+    assert "modified 2" in screen
+    term.keys("Tab", "C-u")  # to the file tree; hide unmodified files
+    screen = term.wait(lambda s: "hello.txt" in s and "── bin/" not in s, "layer 4's changes only")
+    assert "config.txt" in screen and "app:x:1000" in screen  # a command is not markup
+    term.keys("/")
+    term.text("hello")
+    screen = term.wait(lambda s: "1 match" in s, "the filter count")
+    assert "── hello.txt" in screen and "── config.txt" not in screen
+    term.keys("Enter", "C-g")
+    term.wait(lambda s: "Go to path" in s, "the jump prompt")
+    term.keys("C-u")  # clear the prompt's "/"
+    term.text("/data/keep/hello.txt")
+    term.keys("Enter")
+    term.wait(lambda s: "/data/keep/hello.txt  modified" in s, "the cursor on hello.txt")
+    term.keys("v")
+    screen = term.wait(lambda s: "at layer 4" in s and "HELLO" in s, "the file's content")
+    term.keys("Escape", "i")
+    screen = term.wait(lambda s: "History of" in s, "the file's history")
+    assert "sed -i" in screen
+    term.keys("Escape", "q")
+    assert exit_code(exit_file) == 0
+
+
+def test_missing_image_is_one_line_and_exit_2(
+    terminal: Callable[[list[str]], tuple[Terminal, Path]], tmp_path: Path
+) -> None:
+    term, exit_file = terminal([str(tmp_path / "nope.tar")])
+    assert exit_code(exit_file) == 2
+    lines = [line for line in term.screen(join=True).splitlines() if line.strip()]
+    assert lines == [f"layerscope: error: {tmp_path / 'nope.tar'}: no such file or directory"]
+
+
+def test_corrupt_layer_found_while_loading_ends_with_exit_2(
+    terminal: Callable[[list[str]], tuple[Terminal, Path]], tmp_path: Path
+) -> None:
+    img = write_docker_archive(ImageDef([Layer([F("a", b"abcdef" * 100)])]), tmp_path / "i.tar")
+    data = bytearray(img.read_bytes())
+    data[data.index(b"abcdef")] = ord("X")
+    img.write_bytes(bytes(data))
+    term, exit_file = terminal([str(img)])
+    assert exit_code(exit_file) == 2
+    lines = [line for line in term.screen(join=True).splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("layerscope: error: ") and "diff_id" in lines[0]
