@@ -149,3 +149,17 @@ def test_corrupt_layer_found_while_loading_ends_with_exit_2(
     assert exit_code(exit_file) == 2
     lines = [line for line in term.screen(join=True).splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("layerscope: error: ") and "diff_id" in lines[0]
+
+
+def test_bad_config_is_one_line_and_exit_2(
+    terminal: Callable[[list[str]], tuple[Terminal, Path]], tmp_path: Path
+) -> None:
+    cfg = tmp_path / "dive.yaml"
+    cfg.write_text("diff: {hide: [sideways]}\n")
+    term, exit_file = terminal(["--config", str(cfg), str(require(IMAGE))])
+    assert exit_code(exit_file) == 2
+    lines = [line for line in term.screen(join=True).splitlines() if line.strip()]
+    assert lines == [
+        f"layerscope: error: {cfg}: diff.hide must be a list of added, removed, modified, "
+        "unmodified"
+    ]

@@ -243,7 +243,7 @@ class TreeView:
         ix = self.index
         after = self._dpos[node] + (ix.end[node] - node)
         k = int(np.searchsorted(self._row_dpos, after))
-        return k < len(self.rows) and ix.parent[self.rows[k]] == ix.parent[node]
+        return k < len(self.rows) and bool(ix.parent[self.rows[k]] == ix.parent[node])
 
     def row(self, position: int) -> Row:
         ix = self.index
