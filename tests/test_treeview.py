@@ -128,7 +128,10 @@ def test_directory_sizes_sum_the_files_below(analysis: Analysis) -> None:
 
 @pytest.mark.parametrize(
     "pattern",
-    ["passwd", "^/etc", r"\.txt$", "[0-9]", "a.*b", "blob|hello", r"\s", "(?i)README", "x*"],
+    [
+        *("passwd", "/", "e", "keep/h", "^/etc", "^/data/keep/", "^/nothing", "^/"),  # literal
+        *(r"\.txt$", "[0-9]", "a.*b", "blob|hello", r"\s", "(?i)README", "x*", "^.{3}$"),
+    ],
 )
 def test_filter_matches_like_re_search_on_the_full_path(pattern: str) -> None:
     a = analysed(require(REAL / "busybox-buildah.docker-archive.tar"))
@@ -137,6 +140,14 @@ def test_filter_matches_like_re_search_on_the_full_path(pattern: str) -> None:
     got = index.match(rx)
     want = [bool(rx.search("/" + p)) for p in index.paths]
     assert list(got.mask) == want and got.count == sum(want)
+
+
+def test_filter_on_names_that_are_not_ascii(tmp_path: Path) -> None:
+    img = ImageDef([Layer([D("café"), F("café/naïve.txt", b"x"), F("cafe/plain", b"y")])])
+    index = TreeIndex(analysed(write_docker_archive(img, tmp_path / "u.tar")).tree)
+    for pattern in ("ï", "^/caf", "é/n", "e/p", "txt", "^/café/", "\\.txt"):
+        rx = re.compile(pattern)
+        assert list(index.match(rx).mask) == [bool(rx.search("/" + p)) for p in index.paths]
 
 
 def test_filter_shows_matches_with_their_parents_and_counts_them(tmp_path: Path) -> None:

@@ -218,6 +218,8 @@ async def test_filter_is_live_counts_and_closes(sample: Loaded) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+f")
         await pilot.press(*"passwd")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         pane = tree(app)
         paths = shown(app)
         assert set(paths) == {
@@ -233,6 +235,8 @@ async def test_filter_is_live_counts_and_closes(sample: Loaded) -> None:
         await pilot.press("[")  # invalid regex while typing: ignored
         assert len(shown(app)) == 6
         await pilot.press("backspace", "$")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         assert "/etc/passwd-" not in shown(app)
         await pilot.press("enter")
         assert isinstance(app.focused, FileTreePane)

@@ -59,6 +59,7 @@ def test_cleanup_layer_shows_deleted_files(snap_compare: Snap, sample: Loaded) -
 def test_filter_and_size_sort(snap_compare: Snap, sample: Loaded) -> None:
     async def filtered(pilot: Pilot[Any]) -> None:
         await pilot.press("down", "down", "tab", "ctrl+o", "ctrl+f", *"py")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()

@@ -61,9 +61,11 @@ class TreeIndex:
         self.count = n
         self._text = "\n".join("/" + p for p in self.paths)
         self._line_start = np.zeros(n + 1, dtype=np.int64)
+        self._utf8: tuple[npt.NDArray[np.uint8], IntArray] | None = None
         if n:
             lengths = np.fromiter((len(p) + 2 for p in self.paths), dtype=np.int64, count=n)
             self._line_start[1:] = np.cumsum(lengths)
+        self._bytes()  # now, while loading, rather than on the first filter keystroke
 
     def _structure(self) -> None:
         stack: list[tuple[int, str]] = []
@@ -137,21 +139,27 @@ class TreeIndex:
 
     def has_descendant(self, mask: BoolArray) -> BoolArray:
         """For each path: does any path strictly inside its subtree have `mask` set?"""
-        cs = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
-        idx = np.arange(self.count, dtype=np.int64)
-        return cs[self.end] > cs[idx + 1]
+        cs = np.empty(self.count + 1, dtype=np.int32)
+        cs[0] = 0
+        np.cumsum(mask, dtype=np.int32, out=cs[1:])
+        return cs[self.end] > cs[1:]
 
     def subtree_sum(self, values: IntArray) -> IntArray:
         """For each path: the sum of `values` over itself and its subtree."""
-        cs = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
-        idx = np.arange(self.count, dtype=np.int64)
-        return cs[self.end] - cs[idx]
+        cs = np.empty(self.count + 1, dtype=np.int64)
+        cs[0] = 0
+        np.cumsum(values, out=cs[1:])
+        return cs[self.end] - cs[:-1]
 
     # -- filtering ----------------------------------------------------------------------------
     def match(self, pattern: re.Pattern[str]) -> Match:
         """Paths whose full path (with a leading `/`, as dive shows them) the pattern searches."""
         if pattern.search(""):
             return Match(np.ones(self.count, dtype=np.bool_), self.count)
+        literal = _literal(pattern)
+        if literal is not None:
+            mask = self._match_literal(*literal)
+            return Match(mask, int(mask.sum()))
         mask = np.zeros(self.count, dtype=np.bool_)
         if not _scan_safe(pattern.pattern):
             for i, path in enumerate(self.paths):
@@ -164,6 +172,58 @@ class TreeIndex:
         hits = np.fromiter((m.start() for m in scan.finditer(self._text)), dtype=np.int64)
         mask[np.searchsorted(self._line_start, hits, side="right") - 1] = True
         return Match(mask, int(mask.sum()))
+
+    def _bytes(self) -> tuple[npt.NDArray[np.uint8], IntArray]:
+        """The joined paths as UTF-8 bytes with each line's start (built on first use)."""
+        if self._utf8 is None:
+            raw = (self._text + "\n").encode("utf-8", "surrogateescape")
+            starts = self._line_start[:-1]
+            if len(raw) != len(self._text) + 1:  # non-ASCII names: byte offsets differ
+                lengths = [
+                    len(("/" + p).encode("utf-8", "surrogateescape")) + 1 for p in self.paths
+                ]
+                starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+            self._utf8 = (np.frombuffer(raw, dtype=np.uint8), starts)
+        return self._utf8
+
+    def _match_literal(self, needle: bytes, anchored: bool) -> BoolArray:
+        """A plain substring (or `^prefix`), found with vectorised byte compares."""
+        data, starts = self._bytes()
+        size = len(needle)
+        if anchored:
+            ok = starts + size <= len(data)
+            for k, byte in enumerate(needle):
+                ok &= data[np.minimum(starts + k, len(data) - 1)] == byte
+            return ok  # type: ignore[no-any-return]
+        n = len(data) - size + 1
+        if n <= 0:
+            return np.zeros(self.count, dtype=np.bool_)
+        hits = np.flatnonzero(data[:n] == needle[0])
+        for k in range(1, size):
+            hits = hits[data[hits + k] == needle[k]]
+        if len(hits) > self.count // 8:
+            # Many hits: mark them and ask each line "any?", cheaper than a search per hit.
+            marks = np.zeros(len(data), dtype=np.bool_)
+            marks[hits] = True
+            return np.logical_or.reduceat(marks, starts)  # type: ignore[no-any-return]
+        mask = np.zeros(self.count, dtype=np.bool_)
+        mask[np.searchsorted(starts, hits, side="right") - 1] = True
+        return mask
+
+
+_META = frozenset(".^$*+?{}[]\\|()")
+
+
+def _literal(pattern: re.Pattern[str]) -> tuple[bytes, bool] | None:
+    """(bytes, anchored) when the pattern is a plain substring or `^prefix`, else None."""
+    if pattern.flags & ~re.UNICODE:
+        return None
+    text = pattern.pattern
+    anchored = text.startswith("^")
+    body = text[1:] if anchored else text
+    if not body or any(c in _META for c in body) or "\n" in body:
+        return None
+    return body.encode("utf-8", "surrogateescape"), anchored
 
 
 def _scan_safe(text: str) -> bool:

@@ -23,6 +23,7 @@ from .treeindex import (
     UNMODIFIED,
     BoolArray,
     IntArray,
+    Match,
     TreeIndex,
 )
 
@@ -72,6 +73,7 @@ class TreeView:
         self._match: BoolArray | None = None
         self.match_count = index.count
         self.rows: IntArray = np.zeros(0, dtype=np.int64)
+        self._counts: dict[Change, int] | None = None
         self.refresh()
 
     # -- options ------------------------------------------------------------------------------
@@ -89,8 +91,11 @@ class TreeView:
         self.options.sort_by_size = by_size
         self.refresh()
 
-    def set_pattern(self, pattern: re.Pattern[str] | None) -> None:
+    def set_pattern(self, pattern: re.Pattern[str] | None, match: Match | None = None) -> None:
+        """Filter by `pattern`; `match` is its result when it was computed elsewhere (a thread)."""
         self.options.pattern = pattern
+        if match is not None:
+            self._match, self._match_key = match.mask, pattern
         self.refresh()
 
     def toggle_collapse(self, node: int) -> None:
@@ -131,6 +136,7 @@ class TreeView:
             self._match = None if o.pattern is None else self.index.match(o.pattern).mask
             self._match_key = o.pattern
         self._compute_rows()
+        self._counts: dict[Change, int] | None = None
 
     def _compute_layer(self) -> None:
         ix, layer = self.index, self.options.layer
@@ -155,15 +161,15 @@ class TreeView:
         # dive marks a directory Modified when something below it changed.
         changed_below = ix.has_descendant(self._shown & (diff != UNMODIFIED))
         diff = np.where(self._dir & (diff == UNMODIFIED) & changed_below, MODIFIED, diff)
-        diff = np.where(implicit_shown & (diff == UNMODIFIED) & changed_below, MODIFIED, diff)
         self._diff = diff.astype(np.int8)
         file_size = np.where(has, ix.v_size[cur], 0)
         # A removed file's bytes count only inside a directory that is itself removed.
-        kept = np.where(self._shown & (self._diff != REMOVED), file_size, 0)
-        every = np.where(self._shown, file_size, 0)
-        self._size = np.where(
-            self._diff == REMOVED, ix.subtree_sum(every), ix.subtree_sum(kept)
-        ).astype(np.int64)
+        removed = self._diff == REMOVED
+        self._size = ix.subtree_sum(np.where(self._shown & ~removed, file_size, 0))
+        removed_dirs = removed & self._dir
+        if removed_dirs.any():
+            every = ix.subtree_sum(np.where(self._shown, file_size, 0))
+            self._size[removed_dirs] = every[removed_dirs]
 
     def _aggregated_diff(
         self, has: BoolArray, cur: IntArray, present: BoolArray, le: BoolArray
@@ -281,9 +287,11 @@ class TreeView:
 
     def counts(self) -> dict[Change, int]:
         """How many shown non-directory paths each change kind has at this layer."""
-        files = self._shown & ~self._dir
-        codes = np.bincount(self._diff[files], minlength=4)
-        return {CODE_CHANGE[c]: int(codes[c]) for c in range(4)}
+        if self._counts is None:
+            files = self._shown & ~self._dir
+            codes = np.bincount(self._diff[files], minlength=4)
+            self._counts = {CODE_CHANGE[c]: int(codes[c]) for c in range(4)}
+        return self._counts
 
 
 def kind_letter(entry: Entry | None, is_dir: bool) -> str:

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
 
 from ..analysis import Analysis
 from ..errors import LayerscopeError
@@ -22,7 +23,7 @@ from ..extract import extract
 from ..filetree import Change
 from ..layer import BlobRef
 from ..loader import Progress, ProgressFn
-from ..treeindex import TreeIndex
+from ..treeindex import Match, TreeIndex
 from ..treeview import TreeView, ViewOptions
 from ..uiconfig import DEFAULT_KEYS, UIConfig
 from .fmt import CHANGE_STYLE
@@ -170,7 +171,24 @@ class ExplorerScreen(Screen[None]):
             event.input.styles.border = ("tall", "red")
             return  # as dive: an invalid regex is ignored while it is being typed
         event.input.styles.border = None
-        self.query_one(FileTreePane).update_view("set_pattern", pattern)
+        if pattern is None:
+            self.query_one(FileTreePane).update_view("set_pattern", None)
+            return
+        event.input.border_title = "filtering…"
+        self.match_paths(pattern)
+
+    @work(thread=True, exclusive=True, group="filter")
+    def match_paths(self, pattern: re.Pattern[str]) -> None:
+        """Match off the UI thread: typing never waits for a broad pattern over many paths."""
+        match = self.loaded.index.match(pattern)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._apply_match, pattern, match)
+
+    def _apply_match(self, pattern: re.Pattern[str], match: Match) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value != pattern.pattern:
+            return  # the user typed on; a newer match is coming
+        self.query_one(FileTreePane).update_view("set_pattern", pattern, match)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
