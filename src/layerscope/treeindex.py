@@ -194,7 +194,7 @@ class TreeIndex:
             ok = starts + size <= len(data)
             for k, byte in enumerate(needle):
                 ok &= data[np.minimum(starts + k, len(data) - 1)] == byte
-            return ok  # type: ignore[no-any-return]
+            return ok
         n = len(data) - size + 1
         if n <= 0:
             return np.zeros(self.count, dtype=np.bool_)
@@ -205,7 +205,7 @@ class TreeIndex:
             # Many hits: mark them and ask each line "any?", cheaper than a search per hit.
             marks = np.zeros(len(data), dtype=np.bool_)
             marks[hits] = True
-            return np.logical_or.reduceat(marks, starts)  # type: ignore[no-any-return]
+            return np.logical_or.reduceat(marks, starts)
         mask = np.zeros(self.count, dtype=np.bool_)
         mask[np.searchsorted(starts, hits, side="right") - 1] = True
         return mask

@@ -136,7 +136,7 @@ class TreeView:
             self._match = None if o.pattern is None else self.index.match(o.pattern).mask
             self._match_key = o.pattern
         self._compute_rows()
-        self._counts: dict[Change, int] | None = None
+        self._counts = None
 
     def _compute_layer(self) -> None:
         ix, layer = self.index, self.options.layer
