@@ -21,7 +21,7 @@ $(SAMPLE): $(STAMP) scripts/make_sample.py scripts/imagebuilder.py
 	$(PY) scripts/make_sample.py $(SAMPLE)
 
 demo: $(SAMPLE)
-	$(VENV)/bin/layerscope $(SAMPLE)
+	env -u CI $(VENV)/bin/layerscope $(SAMPLE)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests scripts bench
@@ -42,6 +42,7 @@ test: check
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
+	$(PY) bench/tui.py
 
 clean:
 	rm -rf $(VENV) build bench/out

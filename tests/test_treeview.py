@@ -85,6 +85,10 @@ def test_every_layer_shows_exactly_what_the_tree_says(analysis: Analysis) -> Non
             entry = analysis.tree.state_at(path, layer)
             if entry is not None and entry.kind is EntryKind.FILE:
                 assert row.size == entry.size
+            if row.change is Change.REMOVED and row.entry is not None:
+                assert row.is_dir == (row.entry.kind is EntryKind.DIR), path
+                if row.entry.kind is EntryKind.FILE:
+                    assert row.size == row.entry.size, path  # the size of what was removed
 
 
 def test_rows_are_a_preorder_with_correct_guides(analysis: Analysis) -> None:

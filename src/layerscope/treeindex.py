@@ -88,12 +88,16 @@ class TreeIndex:
         dirs: list[bool] = []
         entries: list[Entry | None] = []
         for path in self.paths:
+            size, is_dir = 0, False
             for v in tree.versions.get(path, ()):
                 layers.append(v.layer)
                 changes.append(CHANGE_CODE[v.change])
                 e = v.entry
-                sizes.append(e.size if e is not None and e.kind is EntryKind.FILE else 0)
-                dirs.append(e is not None and e.kind is EntryKind.DIR)
+                if e is not None:  # a removal keeps the size and kind of what it removed
+                    size = e.size if e.kind is EntryKind.FILE else 0
+                    is_dir = e.kind is EntryKind.DIR
+                sizes.append(size)
+                dirs.append(is_dir)
                 entries.append(e)
             starts.append(len(layers))
         # A sentinel no path owns, so that gathers at "no version" indices stay in bounds.

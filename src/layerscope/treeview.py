@@ -166,10 +166,9 @@ class TreeView:
         # A removed file's bytes count only inside a directory that is itself removed.
         removed = self._diff == REMOVED
         self._size = ix.subtree_sum(np.where(self._shown & ~removed, file_size, 0))
-        removed_dirs = removed & self._dir
-        if removed_dirs.any():
+        if removed.any():  # a removed file or directory shows the size of what it removed
             every = ix.subtree_sum(np.where(self._shown, file_size, 0))
-            self._size[removed_dirs] = every[removed_dirs]
+            self._size[removed] = every[removed]
 
     def _aggregated_diff(
         self, has: BoolArray, cur: IntArray, present: BoolArray, le: BoolArray
