@@ -271,6 +271,7 @@ class LayerscopeApp(App[int]):
     BINDINGS = [
         Binding("ctrl+c,q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("ctrl+z", "suspend_process", "Suspend", show=False),
     ]
 
     def __init__(
@@ -354,6 +355,7 @@ def help_rows(config: UIConfig) -> list[tuple[str, str, str]]:
     for action in DEFAULT_KEYS:
         keys = config.keys.get(action, ())
         rows.append((_WHERE.get(action, "everywhere"), action, ", ".join(keys)))
+    rows.append(("everywhere", "suspend", "ctrl+z"))
     rows.append(("everywhere", "mouse", "click selects, click again opens, wheel scrolls"))
     return rows
 
