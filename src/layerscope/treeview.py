@@ -244,6 +244,11 @@ class TreeView:
             return None
         return int(np.searchsorted(self._row_dpos, self._dpos[node]))
 
+    def nearest(self, node: int) -> int:
+        """The row showing `node`, or else the row that now stands where it would be."""
+        pos = int(np.searchsorted(self._row_dpos, self._dpos[node]))
+        return max(0, min(pos, len(self.rows) - 1))
+
     def _has_next_sibling(self, node: int) -> bool:
         ix = self.index
         after = self._dpos[node] + (ix.end[node] - node)

@@ -48,17 +48,30 @@ Loader = Callable[[ProgressFn], Loaded]
 
 class ExplorerScreen(Screen[None]):
     BINDINGS = [
-        Binding("tab", "cycle(1)", "Switch pane", id="toggle-view"),
-        Binding("shift+tab", "cycle(-1)", "Back", show=False),
-        Binding("ctrl+f,ctrl+underscore,slash", "filter", "Filter", id="filter-files"),
-        Binding("escape", "close_filter", "Close filter", show=False, id="close-filter-files"),
-        Binding("ctrl+g,colon", "jump", "Go to path", id="jump-to-path"),
+        # Priority: checked before the key reaches the focused widget. A key that bubbled up
+        # instead would race the keys typed right after it ("/hello" would send "hello" to
+        # the tree before the filter took the focus).
+        Binding("tab", "cycle(1)", "Switch pane", id="toggle-view", priority=True),
+        Binding("shift+tab", "cycle(-1)", "Back", show=False, priority=True),
+        Binding(
+            "ctrl+f,ctrl+underscore,slash", "filter", "Filter", id="filter-files", priority=True
+        ),
+        Binding(
+            "escape",
+            "close_filter",
+            "Close filter",
+            show=False,
+            id="close-filter-files",
+            priority=True,
+        ),
+        Binding("ctrl+g,colon", "jump", "Go to path", id="jump-to-path", priority=True),
     ]
 
     def __init__(self, loaded: Loaded, ui_config: UIConfig) -> None:
         super().__init__()
         self.loaded = loaded
         self.ui_config = ui_config
+        self._filtering = False
         options = ViewOptions(
             layer=0, aggregated=ui_config.aggregated, hidden=ui_config.hidden, collapsed=set()
         )
@@ -84,22 +97,26 @@ class ExplorerScreen(Screen[None]):
                 yield image
             with Vertical(id="right"):
                 yield Static(id="tree-header")
-                yield Input(placeholder="filter: regex on the full path", id="filter")
+                # Always there (one line): focusing a hidden input would lose the keys typed
+                # right after "/" while it appears.
+                yield Input(
+                    placeholder="/ or ctrl+f: filter, a regex on the full path", id="filter"
+                )
                 pane = FileTreePane(self.tree_view, self.ui_config.show_attributes, id="file-tree")
                 pane.border_title = "Current layer contents"
                 yield pane
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
-        self.query_one(LayerList).focus()
+        self.set_focus(self.query_one(LayerList))
         self._show_layer(0)
 
     def action_cycle(self, step: int) -> None:
         """dive's tab toggles layers and file tree; the waste list is the third stop."""
         panes = [self.query_one(LayerList), self.query_one(FileTreePane), self.query_one(WasteList)]
         now = next((i for i, p in enumerate(panes) if p.has_focus), -1)
-        panes[(now + step) % len(panes)].focus()
+        # set_focus now, not focus() (deferred): keys typed right after tab reach the new pane.
+        self.set_focus(panes[(now + step) % len(panes)])
 
     # -- layers -------------------------------------------------------------------------------
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -138,28 +155,32 @@ class ExplorerScreen(Screen[None]):
             text.append("  ")
         text.append("│ sort: ", style="dim")
         text.append("size ↓" if v.options.sort_by_size else "name", style="bold")
-        if v.options.pattern is not None:
-            text.append(f"  │ /{v.options.pattern.pattern}/ ", style="cyan")
+        if self._filtering:
+            text.append("  │ filtering…", style="cyan")
+        elif v.options.pattern is not None:
+            text.append(f"  │ {v.match_count:,} match", style="cyan bold")
         self.query_one("#tree-header", Static).update(text)
         pane = self.query_one(FileTreePane)
-        if v.options.pattern is not None:
-            self.query_one("#filter", Input).border_title = f"{v.match_count:,} match"
         row = pane.current()
         where = f"{pane.cursor + 1:,}/{len(v):,}"
         pane.border_subtitle = f"{row.path}  {row.change.value}  {where}" if row else "empty"
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the filter is being typed, "/" and ":" are characters of the regex.
+        return not (action in ("filter", "jump") and self._typing_filter())
+
+    def _typing_filter(self) -> bool:
+        return bool(self.is_mounted and self.query_one("#filter", Input).has_focus)
+
     # -- filter -------------------------------------------------------------------------------
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_close_filter(self) -> None:
         box = self.query_one("#filter", Input)
-        if box.display:
+        if box.value or box.has_focus:
             box.value = ""
-            box.display = False
-            self.query_one(FileTreePane).focus()
+            self.set_focus(self.query_one(FileTreePane))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "filter":
@@ -168,13 +189,15 @@ class ExplorerScreen(Screen[None]):
         try:
             pattern = re.compile(text) if text else None
         except re.error:
-            event.input.styles.border = ("tall", "red")
+            event.input.add_class("-invalid")
             return  # as dive: an invalid regex is ignored while it is being typed
-        event.input.styles.border = None
+        event.input.remove_class("-invalid")
         if pattern is None:
+            self._filtering = False
             self.query_one(FileTreePane).update_view("set_pattern", None)
             return
-        event.input.border_title = "filtering…"
+        self._filtering = True
+        self._header()
         self.match_paths(pattern)
 
     @work(thread=True, exclusive=True, group="filter")
@@ -188,11 +211,12 @@ class ExplorerScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         if box.value != pattern.pattern:
             return  # the user typed on; a newer match is coming
+        self._filtering = False
         self.query_one(FileTreePane).update_view("set_pattern", pattern, match)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
-            self.query_one(FileTreePane).focus()
+            self.set_focus(self.query_one(FileTreePane))
 
     # -- jumping and choosing -----------------------------------------------------------------
     def show_path(self, path: str) -> bool:
@@ -207,7 +231,7 @@ class ExplorerScreen(Screen[None]):
                 self._show_layer(versions[-1][0])
                 self.query_one(LayerList).move_cursor(row=versions[-1][0])
         pane.select(node)
-        pane.focus()
+        self.set_focus(pane)
         return True
 
     def _visible_somewhere(self, node: int) -> bool:

@@ -72,7 +72,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_columns("Where", "Action", "Keys")
         for where, action, keys in self.help_rows:
             table.add_row(Text(where), Text(action), Text(keys))
-        table.focus()
+        self.set_focus(table)
 
 
 class HistoryScreen(ModalScreen[None]):
@@ -112,7 +112,7 @@ class HistoryScreen(ModalScreen[None]):
                 Text(owner(entry)),
                 Text(cmd.replace("\n", " ↵ ")),
             )
-        table.focus()
+        self.set_focus(table)
 
 
 def hexdump(data: bytes) -> str:
@@ -158,7 +158,7 @@ class ViewerScreen(ModalScreen[None]):
             yield Label("esc closes", classes="hint", id="viewer-status")
 
     def on_mount(self) -> None:
-        self.query_one("#viewer-body").focus()
+        self.set_focus(self.query_one("#viewer-body"))
         self.load()
 
     @work(thread=True, exclusive=True)

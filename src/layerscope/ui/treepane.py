@@ -75,8 +75,7 @@ class FileTreePane(ScrollView, can_focus=True):
     def _sync(self, keep: int | None = None) -> None:
         """After the view changed: keep the cursor on `keep` (a node) if it is still shown."""
         if keep is not None:
-            pos = self.tree_view.position(keep)
-            self.cursor = pos if pos is not None else min(self.cursor, len(self.tree_view) - 1)
+            self.cursor = self.tree_view.nearest(keep)
         self.cursor = max(0, min(self.cursor, len(self.tree_view) - 1))
         self.virtual_size = Size(self._width(), len(self.tree_view))
         self._show_cursor()
@@ -94,9 +93,12 @@ class FileTreePane(ScrollView, can_focus=True):
         return int(self.tree_view.rows[self.cursor]) if len(self.tree_view) else None
 
     def update_view(self, change: str, *args: object) -> None:
-        """Apply one TreeView change and keep the cursor on its node."""
+        """Apply one TreeView change and keep the cursor on its node (or where it stood)."""
         node = self.current_node()
         getattr(self.tree_view, change)(*args)
+        if change == "set_pattern":
+            self.cursor, node = 0, None  # a new filter starts at its first match
+            self.scroll_to(y=0, animate=False, immediate=True)
         self._sync(node)
 
     def select(self, node: int) -> None:
