@@ -13,20 +13,21 @@ from pathlib import Path
 
 from . import __version__
 from .analysis import Analysis, analyse
+from .cache import LayerCache, default_dir
 from .ci import Rule, evaluate, load_rules_file, passed, resolve_rules
 from .ci import describe as describe_ci
-from .errors import ConfigError, ImageNotFound, LayerscopeError, SourceError
+from .errors import ConfigError, LayerscopeError
 from .export import to_document, write_json
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
 from .report import ci_report, summary
-from .sources.archive import spec_from_path
+from .sources.credentials import Credentials
+from .sources.resolve import ARCHIVE_SCHEMES, LIVE_SCHEMES, Request
+from .sources.resolve import open_spec as resolve_spec
 from .sources.spec import ImageSpec
-from .units import human_bytes
+from .units import human_bytes, parse_bytes
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
-_ARCHIVE_SCHEMES = ("docker-archive", "docker-tar", "oci-archive", "oci", "oci-dir")
-_LIVE_SCHEMES = ("docker", "podman", "registry")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,8 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "image",
         metavar="IMAGE",
-        help="an image archive or OCI layout: PATH, PATH:name:tag, "
-        "docker-archive://PATH or oci-archive://PATH",
+        help="an image archive or OCI layout (PATH, PATH:name:tag, docker-archive://PATH, "
+        "oci-archive://PATH), docker://NAME, podman://NAME, "
+        "registry://HOST[:PORT]/REPO[:TAG|@DIGEST], or a NAME (the local engine, else the "
+        "registry); 'layerscope cache' shows and prunes the layer cache",
     )
     p.add_argument(
         "-j",
@@ -78,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--source",
-        choices=[*_ARCHIVE_SCHEMES, *_LIVE_SCHEMES],
+        choices=[*ARCHIVE_SCHEMES, *LIVE_SCHEMES],
         help="where the image is (default: read from IMAGE)",
     )
     p.add_argument(
@@ -108,6 +111,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="explorer settings (dive's .dive.yaml keys); default: the first YAML file in "
         "$XDG_CONFIG_HOME/layerscope, then dive's places",
     )
+    p.add_argument(
+        "--username",
+        metavar="USER",
+        help="registry user (the password from --password-stdin or $LAYERSCOPE_PASSWORD); "
+        "default: the Docker config file and its credential helpers",
+    )
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="plain HTTP to the registry (always allowed for localhost)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read every layer, and store none, instead of using the layer cache",
+    )
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -119,26 +139,6 @@ def _env_ci() -> bool:
 def _use_color(stream: object) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
-
-
-def split_reference(image: str, source: str | None) -> tuple[str, Path, str | None]:
-    """(scheme, path, tag) from `scheme://PATH[:name:tag]` or a plain path."""
-    scheme, sep, rest = image.partition("://")
-    if not sep:
-        scheme, rest = source or "", image
-    if scheme in _LIVE_SCHEMES:
-        raise SourceError(
-            f"{image}: the {scheme} source is not available in this version; "
-            "save the image to a file (docker save -o img.tar IMAGE) and pass the file"
-        )
-    if scheme and scheme not in _ARCHIVE_SCHEMES:
-        raise SourceError(f"{image}: unknown source {scheme!r}")
-    if Path(rest).exists():
-        return scheme or "archive", Path(rest), None
-    for i, ch in enumerate(rest):
-        if ch == ":" and i and Path(rest[:i]).exists():
-            return scheme or "archive", Path(rest[:i]), rest[i + 1 :] or None
-    raise ImageNotFound(f"{rest}: no such file or directory")
 
 
 def _progress_printer() -> ProgressFn | None:
@@ -156,21 +156,39 @@ def _progress_printer() -> ProgressFn | None:
     return show
 
 
-def open_spec(args: argparse.Namespace) -> ImageSpec:
-    scheme, path, tag = split_reference(args.image, args.source)
+def _request(args: argparse.Namespace) -> Request:
     platform = None
     if args.platform:
         try:
             platform = Platform.parse(args.platform)
         except ValueError as exc:
             raise ConfigError(f"--platform: {exc}") from None
-    label = args.image if "://" in args.image else f"{scheme}://{path}"
-    return spec_from_path(path, label, args.tag or tag, platform)
+    creds = None
+    if args.username:
+        secret = os.environ.get("LAYERSCOPE_PASSWORD")
+        if args.password_stdin:
+            secret = sys.stdin.readline().rstrip("\n")
+        if secret is None:
+            raise ConfigError("--username needs --password-stdin or LAYERSCOPE_PASSWORD")
+        creds = Credentials(args.username, secret)
+    return Request(args.image, args.source, args.tag, platform, creds, args.insecure)
+
+
+def _note(text: str) -> None:
+    sys.stderr.write(f"layerscope: {text}\n")
+
+
+def open_spec(args: argparse.Namespace) -> ImageSpec:
+    return resolve_spec(_request(args), _note)
+
+
+def _cache(args: argparse.Namespace) -> LayerCache | None:
+    return None if args.no_cache else LayerCache(default_dir())
 
 
 def load_analysis(args: argparse.Namespace) -> Analysis:
     spec = open_spec(args)
-    return analyse(load_image(spec, _progress_printer()))
+    return analyse(load_image(spec, _progress_printer(), _cache(args)))
 
 
 def explore(args: argparse.Namespace) -> int:
@@ -183,7 +201,7 @@ def explore(args: argparse.Namespace) -> int:
     spec = open_spec(args)  # a missing file or a bad archive fails here, before the screen
 
     def loader(progress: ProgressFn) -> Loaded:
-        analysis = analyse(load_image(spec, progress))
+        analysis = analyse(load_image(spec, progress, _cache(args)))
         return Loaded(analysis, spec.blobs, TreeIndex(analysis.tree))
 
     app = LayerscopeApp(loader=loader, ui_config=config, what=spec.source)
@@ -234,9 +252,35 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cache_command(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="layerscope cache",
+        description="Show the layer cache (where, how many layers, how big), or prune it.",
+    )
+    p.add_argument("action", nargs="?", choices=["show", "prune", "clear"], default="show")
+    p.add_argument(
+        "--keep",
+        metavar="SIZE",
+        default="2GB",
+        help="prune: keep at most this much, least recently used first out (default 2GB)",
+    )
+    args = p.parse_args(argv)
+    cache = LayerCache(default_dir())
+    if args.action != "show":
+        keep = 0 if args.action == "clear" else parse_bytes(args.keep)
+        removed = cache.prune(keep)
+        sys.stdout.write(f"removed {removed} layer(s)\n")
+    st = cache.stats()
+    sys.stdout.write(f"{st.directory}: {st.layers} layer(s), {human_bytes(st.bytes)}\n")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv[:1] == ["cache"]:
+            return cache_command(argv[1:])
+        args = build_parser().parse_args(argv)
         return run(args)
     except LayerscopeError as exc:
         sys.stderr.write(f"layerscope: error: {exc}\n")

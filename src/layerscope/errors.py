@@ -2,7 +2,9 @@
 
     LayerscopeError                 anything the user can act on: one line on stderr, exit 2
     ├── SourceError                 the image could not be found or opened where it was said
-    │   └── ImageNotFound           no such file, directory or image name
+    │   ├── ImageNotFound           no such file, directory or image name
+    │   └── RegistryError           a registry or engine unreachable, refusing, or answering 404
+    │       └── AuthError           credentials missing or wrong (401, 403, token refused)
     ├── FormatError                 the bytes are not an image layerscope can read
     │   ├── NotAnImage              an archive or directory with no manifest.json / index.json
     │   ├── MalformedMetadata       manifest, index or config JSON that is invalid or incomplete
@@ -32,6 +34,14 @@ class SourceError(LayerscopeError):
 
 class ImageNotFound(SourceError):
     """No such file, directory or image."""
+
+
+class RegistryError(SourceError):
+    """A registry or engine could not be reached, refused, or answered something unusable."""
+
+
+class AuthError(RegistryError):
+    """The registry wants credentials that were missing or wrong."""
 
 
 class FormatError(LayerscopeError):

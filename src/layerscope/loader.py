@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from .cache import LayerCache
 from .layer import read_layer
 from .model import Image, Layer
 from .oci import layer_history
@@ -25,15 +26,27 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
-def load_image(spec: ImageSpec, progress: ProgressFn | None = None) -> Image:
-    """Read all layers; zlib, zstd and sha256 release the GIL, so threads overlap the work."""
+def load_image(
+    spec: ImageSpec, progress: ProgressFn | None = None, cache: LayerCache | None = None
+) -> Image:
+    """Read all layers; zlib, zstd and sha256 release the GIL, so threads overlap the work.
+
+    With a cache, a layer already read (same blob digest, or same diff_id where the format
+    records no blob digest) is taken from it, and every layer read is stored in it.
+    """
     histories = layer_history(spec.config.history, len(spec.blobs))
     total = len(spec.blobs)
     lock = threading.Lock()
     state = {"done": 0, "bytes": 0, "entries": 0}
 
     def one(i: int) -> Layer:
-        layer = read_layer(spec.blobs[i], i, histories[i])
+        ref = spec.blobs[i]
+        key = ref.digest or ref.diff_id
+        layer = cache.get(key, ref.diff_id, i, histories[i]) if cache is not None else None
+        if layer is None:
+            layer = read_layer(ref, i, histories[i])
+            if cache is not None:
+                cache.put(key, layer)
         if progress is not None:
             with lock:
                 state["done"] += 1

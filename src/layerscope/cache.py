@@ -1,0 +1,172 @@
+"""A persistent cache of each layer's parsed entries, keyed by the layer's digest.
+
+Opening an image again, or another image sharing base layers, reads no layer twice. One file per
+layer under `$XDG_CACHE_HOME/layerscope/layers/` (default `~/.cache`): a JSON header line with
+the digests and the sha256 of the body, then the entries as JSON. Entries are written to a
+temporary file and renamed into place, so two processes filling the cache at once never leave a
+partial entry; a truncated, corrupt or mismatched entry is ignored, removed and rebuilt. Only
+layers whose digests were verified while reading are stored. Nothing else (no credentials, no
+URLs) is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import OutputError
+from .model import Entry, EntryKind, HistoryEntry, Layer
+
+FORMAT = 1
+_KINDS = {k.value: k for k in EntryKind}
+
+
+def default_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", str(Path.home()))) / ".cache")
+    return Path(base) / "layerscope" / "layers"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    directory: Path
+    layers: int
+    bytes: int
+
+
+class LayerCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path | None:
+        algo, sep, hexpart = key.partition(":")
+        if not sep or not algo.isalnum() or not hexpart.isalnum():
+            return None
+        return self.directory / f"{algo}-{hexpart}.json"
+
+    def get(
+        self, key: str | None, diff_id: str | None, index: int, history: HistoryEntry
+    ) -> Layer | None:
+        """The cached layer for `key` (a blob digest or diff_id), or None (a miss)."""
+        path = self._path(key) if key else None
+        if path is None:
+            return None
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        layer = _decode(raw, index, history)
+        if layer is None or (diff_id is not None and layer.diff_id != diff_id):
+            path.unlink(missing_ok=True)  # partial, corrupt or for another layer: rebuild it
+            self.misses += 1
+            return None
+        os.utime(path)  # least recently used entries are pruned first
+        self.hits += 1
+        return layer
+
+    def put(self, key: str | None, layer: Layer) -> None:
+        path = self._path(key) if key else None
+        if path is None:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_encode(layer))
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(
+                f"{self.directory}: cannot write the layer cache ({exc.strerror})"
+            ) from None
+
+    def stats(self) -> CacheStats:
+        files = list(self.directory.glob("*.json")) if self.directory.is_dir() else []
+        return CacheStats(self.directory, len(files), sum(_size(p) for p in files))
+
+    def prune(self, keep_bytes: int) -> int:
+        """Remove least recently used layers until at most `keep_bytes` remain; how many went."""
+        files = sorted(self.directory.glob("*.json"), key=_mtime) if self.directory.is_dir() else []
+        total = sum(_size(p) for p in files)
+        removed = 0
+        for p in files:
+            if total <= keep_bytes:
+                break
+            total -= _size(p)
+            p.unlink(missing_ok=True)
+            removed += 1
+        for stale in self.directory.glob(".tmp-*") if self.directory.is_dir() else []:
+            if time.time() - _mtime(stale) > 3600:  # left by a process that was killed
+                stale.unlink(missing_ok=True)
+        return removed
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return 0
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _encode(layer: Layer) -> bytes:
+    body = json.dumps(
+        [
+            [e.path, e.kind.value, e.typeflag, e.size, e.mode, e.uid, e.gid, e.mtime, e.linkname,
+             e.content_hash]
+            for e in layer.entries
+        ],
+        separators=(",", ":"),
+    ).encode()  # fmt: skip
+    header = {
+        "format": FORMAT,
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "diff_id": layer.diff_id,
+        "blob_digest": layer.blob_digest,
+        "media_type": layer.media_type,
+        "compressed_size": layer.compressed_size,
+        "size": layer.size,
+        "tar_name": layer.tar_name,
+    }
+    return json.dumps(header).encode() + b"\n" + body
+
+
+def _decode(raw: bytes, index: int, history: HistoryEntry) -> Layer | None:
+    head, sep, body = raw.partition(b"\n")
+    try:
+        header = json.loads(head)
+        if not sep or header.get("format") != FORMAT:
+            return None
+        if hashlib.sha256(body).hexdigest() != header["sha256"]:
+            return None
+        rows = json.loads(body)
+        entries = tuple(
+            Entry(r[0], _KINDS[r[1]], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows
+        )
+        return Layer(
+            index=index,
+            diff_id=str(header["diff_id"]),
+            blob_digest=str(header["blob_digest"]),
+            media_type=str(header["media_type"]),
+            compressed_size=int(header["compressed_size"]),
+            size=int(header["size"]),
+            tar_name=str(header["tar_name"]),
+            history=history,
+            entries=entries,
+        )
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
