@@ -16,10 +16,13 @@ REAL = FIXTURES / "real"
 
 
 @pytest.fixture(autouse=True)
-def _no_ci_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_ci_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     # .ci/run has CI=true, which switches layerscope to CI mode, as in dive.
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # The layer cache and Docker credentials of the person running the tests stay untouched.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path_factory.mktemp("docker-config")))
 
 
 def require(path: Path) -> Path:

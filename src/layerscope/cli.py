@@ -188,7 +188,10 @@ def _cache(args: argparse.Namespace) -> LayerCache | None:
 
 def load_analysis(args: argparse.Namespace) -> Analysis:
     spec = open_spec(args)
-    return analyse(load_image(spec, _progress_printer(), _cache(args)))
+    try:
+        return analyse(load_image(spec, _progress_printer(), _cache(args)))
+    finally:
+        spec.close()
 
 
 def explore(args: argparse.Namespace) -> int:
@@ -205,7 +208,10 @@ def explore(args: argparse.Namespace) -> int:
         return Loaded(analysis, spec.blobs, TreeIndex(analysis.tree))
 
     app = LayerscopeApp(loader=loader, ui_config=config, what=spec.source)
-    code = app.run()
+    try:
+        code = app.run()
+    finally:
+        spec.close()
     if app.load_error is not None:
         sys.stderr.write(f"layerscope: error: {app.load_error}\n")
         return EXIT_ERROR

@@ -78,6 +78,9 @@ class DockerEngine:
             raise SourceError(f"{host}: unsupported DOCKER_HOST (unix:// or tcp://)")
         self.http = httpx.Client(transport=transport, timeout=httpx.Timeout(60.0, connect=5.0))
 
+    def close(self) -> None:
+        self.http.close()
+
     def _get(self, path: str, stream: bool = False) -> httpx.Response:
         try:
             request = self.http.build_request("GET", self.base + path)
@@ -120,7 +123,10 @@ class DockerEngine:
 def docker_spec(name: str, platform: Platform | None, host: str | None = None) -> ImageSpec:
     engine = DockerEngine(host or docker_host())
     dest = _spool_dir() / "image.tar"
-    engine.save(name, dest)
+    try:
+        engine.save(name, dest)
+    finally:
+        engine.close()
     spec = spec_from_path(dest, f"docker://{name}", None, platform)
     return _relabel(spec, f"docker://{name}", f"docker engine ({spec.format})")
 

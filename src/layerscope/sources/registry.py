@@ -38,7 +38,6 @@ from .reference import RegistryRef, is_local, this_platform
 from .spec import ImageSpec, verify_bytes
 
 ACCEPT = ", ".join([OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
-_CHUNK = 1 << 20
 RETRIES = 4
 
 
@@ -166,12 +165,22 @@ class RegistryClient:
         failures = 0
         path = f"/v2/{self.ref.repository}/blobs/{digest}"
         while True:
-            headers = {"Range": f"bytes={got}-"} if got else {}
-            response = self._send(path, headers, stream=True)
+            # Identity encoding and raw bytes: Range offsets count the blob's own bytes.
+            headers = {"Accept-Encoding": "identity"}
+            if got:
+                headers["Range"] = f"bytes={got}-"
+            try:
+                response = self._send(path, headers, stream=True)
+            except RegistryError as exc:
+                failures += 1
+                if failures > RETRIES:
+                    raise RegistryError(f"{exc} (blob {digest}, after {got} bytes)") from None
+                time.sleep(min(0.2 * 2**failures, 3.0))
+                continue
             try:
                 _raise_for(response, self.label, f"blob {digest}")
                 skip = got if got and response.status_code != 206 else 0  # Range ignored
-                for received in response.iter_bytes(_CHUNK):
+                for received in response.iter_raw():
                     data = received
                     if skip:
                         cut = min(skip, len(data))
@@ -263,4 +272,5 @@ def registry_spec(
         blobs=blobs,
         repo_tags=(str(client.ref),),
         annotations=manifest.annotations,
+        release=client.close,
     )

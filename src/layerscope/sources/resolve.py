@@ -83,7 +83,11 @@ def _registry(rest: str, req: Request) -> ImageSpec:
     ref = parse_reference(rest)
     creds = req.credentials or from_docker_config(ref.host)
     client = RegistryClient(ref, creds, req.insecure)
-    return registry_spec(client, f"registry://{ref}", req.platform)
+    try:
+        return registry_spec(client, f"registry://{ref}", req.platform)
+    except BaseException:
+        client.close()
+        raise
 
 
 def _bare_name(name: str, req: Request, note: Callable[[str], None]) -> ImageSpec:
@@ -95,7 +99,11 @@ def _bare_name(name: str, req: Request, note: Callable[[str], None]) -> ImageSpe
 
     host = docker_host()
     try:
-        in_engine = DockerEngine(host).has(name)
+        engine = DockerEngine(host)
+        try:
+            in_engine = engine.has(name)
+        finally:
+            engine.close()
     except (RegistryError, SourceError):
         in_engine = False  # no engine here: go to the registry
     if in_engine:

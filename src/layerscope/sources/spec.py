@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..errors import DigestMismatch
 from ..layer import BlobRef
@@ -23,6 +24,12 @@ class ImageSpec:
     blobs: tuple[BlobRef, ...]
     repo_tags: tuple[str, ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
+    release: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    """Closes what the blobs are read through (a registry connection pool), when there is one."""
+
+    def close(self) -> None:
+        if self.release is not None:
+            self.release()
 
 
 def verify_bytes(data: bytes, expected: str | None, what: str) -> str:
