@@ -43,6 +43,7 @@ test: check
 bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 	$(PY) bench/tui.py
+	$(PY) bench/registry.py
 
 clean:
 	rm -rf $(VENV) build bench/out

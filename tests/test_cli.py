@@ -273,6 +273,12 @@ def test_help_for_every_option() -> None:
         "--source",
         "--platform",
         "--tag",
+        "--summary",
+        "--config",
+        "--username",
+        "--password-stdin",
+        "--insecure",
+        "--no-cache",
     ):
         assert option in proc.stdout
 

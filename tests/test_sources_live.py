@@ -145,9 +145,33 @@ def test_basic_auth(tmp_path: Path, reference: dict[str, object]) -> None:
         auth = __import__("base64").b64encode(f"{USER}:{PASSWORD}".encode()).decode()
         config = Path(os.environ["DOCKER_CONFIG"]) / "config.json"
         config.write_text(json.dumps({"auths": {reg.host: {"auth": auth}}}))
+        cache = LayerCache(tmp_path / "cache")
+        try:
+            assert figures(load(image, cache=cache)) == reference
+        finally:
+            config.unlink()
+        for entry in cache.directory.iterdir():  # no credentials in the cache
+            assert (
+                PASSWORD.encode() not in entry.read_bytes()
+                and auth.encode() not in entry.read_bytes()
+            )
+        # a credential helper (the docker-credential-* protocol: host on stdin, JSON out)
+        bindir = tmp_path / "bin"
+        bindir.mkdir()
+        helper = bindir / "docker-credential-layerscopetest"
+        helper.write_text(
+            "#!/bin/sh\nread host\n"
+            f'[ "$host" = "{reg.host}" ] || exit 1\n'
+            f'printf \'{{"ServerURL":"%s","Username":"{USER}","Secret":"{PASSWORD}"}}\' "$host"\n'
+        )
+        helper.chmod(0o755)
+        config.write_text(json.dumps({"credsStore": "layerscopetest"}))
+        old_path = os.environ["PATH"]
+        os.environ["PATH"] = f"{bindir}:{old_path}"
         try:
             assert figures(load(image)) == reference
         finally:
+            os.environ["PATH"] = old_path
             config.unlink()
     finally:
         reg.stop()
