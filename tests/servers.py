@@ -183,6 +183,8 @@ class Faults:
     """Only blobs at least this big are flipped (layers, not the config)."""
     delay: float = 0.0
     """Seconds to sleep before each chunk of a blob."""
+    redirect_blobs: bool = False
+    """Answer blob requests with a 307 to the registry itself (as registries on S3 do)."""
     dead_after_cut: bool = False
     """After the first cut, drop every connection at once (the registry has gone)."""
     dead: bool = False
@@ -212,7 +214,22 @@ def start_proxy(upstream: str, faults: Faults) -> Proxy:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            if faults.redirect_blobs and "/blobs/" in self.path:
+                faults.blob_requests.append("redirected")
+                self.send_response(307)
+                self.send_header("Location", f"http://{upstream}{self.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             conn = http.client.HTTPConnection(upstream, timeout=30)
+            try:
+                self._forward(conn)
+            except OSError:
+                pass  # the client went away (layerscope stopped reading after an error)
+            finally:
+                conn.close()
+
+        def _forward(self, conn: http.client.HTTPConnection) -> None:
             headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
             conn.request("GET", self.path, headers=headers)
             resp = conn.getresponse()

@@ -201,7 +201,7 @@ def test_dropped_connection_is_resumed(registry: Registry, reference: dict[str, 
     try:
         a = load(f"registry://{proxy.host}/test:1", insecure=True)
         assert figures(a) == reference
-        assert faults.cuts_left == 0, faults
+        assert faults.cuts_left <= 0, faults  # (two parallel blobs may both be cut)
         assert any(r.startswith("bytes=") for r in faults.blob_requests), faults  # resumed
     finally:
         proxy.stop()
@@ -228,6 +228,27 @@ def test_faults_leave_nothing_in_the_cache(registry: Registry, tmp_path: Path) -
             assert LayerCache(cache.directory).get(key, None, 0, HistoryEntry()) is not None
 
 
+def test_redirected_blobs_and_a_bare_name(
+    registry: Registry, reference: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faults = Faults(redirect_blobs=True)
+    proxy = start_proxy(registry.host, faults)
+    try:
+        assert figures(load(f"registry://{proxy.host}/test:1", insecure=True)) == reference
+        assert faults.blob_requests.count("redirected") == 10
+    finally:
+        proxy.stop()
+    # a bare name with no engine here goes to the registry, and says so
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    notes: list[str] = []
+    spec = open_spec(Request(f"{registry.host}/test:1"), notes.append)
+    spec.close()
+    assert spec.source == f"registry://{registry.host}/test:1"
+    assert notes == [
+        f"{registry.host}/test:1: not in a local engine; from registry://{registry.host}/test:1"
+    ]
+
+
 def test_slow_server_still_works(registry: Registry, reference: dict[str, object]) -> None:
     proxy = start_proxy(registry.host, Faults(delay=0.01))
     try:
@@ -251,6 +272,17 @@ def test_second_open_reads_no_blob(
         assert figures(load(image, cache=again, insecure=True)) == reference
         assert faults.blob_requests == [""]  # only the config
         assert again.hits == 9 and again.misses == 0
+        # the docker-archive of the same image: the same diff_ids, so the registry's
+        # layers are not read again; each image shows its own blob digests
+        shared = LayerCache(tmp_path / "shared")
+        local = analyse(load_image(open_spec(Request(str(ARCHIVE))), cache=shared))
+        pulled = LayerCache(shared.directory)
+        remote = load(image, cache=pulled, insecure=True)
+        assert pulled.hits == 9 and figures(remote) == reference
+        assert all(x.media_type.endswith("gzip") for x in remote.image.layers)
+        assert [x.blob_digest for x in remote.image.layers] != [
+            x.blob_digest for x in local.image.layers
+        ]
         # a damaged entry is found and rebuilt
         victim = next(cache.directory.glob("*.json"))
         victim.write_bytes(victim.read_bytes()[:-10])

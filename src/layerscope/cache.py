@@ -1,4 +1,4 @@
-"""A persistent cache of each layer's parsed entries, keyed by the layer's digest.
+"""A persistent cache of each layer's parsed entries, keyed by the layer's diff_id.
 
 Opening an image again, or another image sharing base layers, reads no layer twice. One file per
 layer under `$XDG_CACHE_HOME/layerscope/layers/` (default `~/.cache`): a JSON header line with

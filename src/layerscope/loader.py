@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .cache import LayerCache
 from .layer import read_layer
@@ -41,8 +41,21 @@ def load_image(
 
     def one(i: int) -> Layer:
         ref = spec.blobs[i]
-        key = ref.digest or ref.diff_id
+        # Keyed by diff_id (the uncompressed tar, recorded in every config): the same layer
+        # pulled from a registry (gzip), saved by docker (tar) or pushed as zstd is one entry.
+        key = ref.diff_id or ref.digest
         layer = cache.get(key, ref.diff_id, i, histories[i]) if cache is not None else None
+        if layer is not None and ref.digest is None and layer.blob_digest != layer.diff_id:
+            layer = None  # a docker-archive records no blob digest: take only a same-format copy
+        if layer is not None and ref.digest is not None:
+            # How this image stores the layer, which may differ from the cached copy's source.
+            layer = replace(
+                layer,
+                blob_digest=ref.digest,
+                media_type=ref.media_type or layer.media_type,
+                compressed_size=ref.size if ref.size is not None else layer.compressed_size,
+                tar_name=ref.tar_name,
+            )
         if layer is None:
             layer = read_layer(ref, i, histories[i])
             if cache is not None:

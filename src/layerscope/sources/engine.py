@@ -68,8 +68,10 @@ def docker_host(env: Mapping[str, str] | None = None) -> str:
 class DockerEngine:
     def __init__(self, host: str) -> None:
         self.host = host
+        self.socket: str | None = None
         if host.startswith("unix://"):
-            transport = httpx.HTTPTransport(uds=host.removeprefix("unix://"))
+            self.socket = host.removeprefix("unix://")
+            transport = httpx.HTTPTransport(uds=self.socket)
             self.base = "http://docker"
         elif host.startswith(("tcp://", "http://")):
             transport = httpx.HTTPTransport()
@@ -82,6 +84,9 @@ class DockerEngine:
         self.http.close()
 
     def _get(self, path: str, stream: bool = False) -> httpx.Response:
+        if self.socket is not None and not os.path.exists(self.socket):
+            # Checked here: httpcore leaks the socket of a failed unix connect.
+            raise RegistryError(f"docker engine at {self.host}: no such socket")
         try:
             request = self.http.build_request("GET", self.base + path)
             return self.http.send(request, stream=stream)
