@@ -289,3 +289,12 @@ def test_ci_path_stays_headless() -> None:
         "assert not [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_unwritable_cache_does_not_fail_the_analysis(tmp_path: Path) -> None:
+    cache = tmp_path / "ro"
+    cache.mkdir()
+    (cache / "layerscope").write_text("a file where the cache directory would go")
+    proc = run([str(require(DIVE_IMG)), "--summary"], env={"XDG_CACHE_HOME": str(cache)})
+    assert proc.returncode == 0 and "efficiency" in proc.stdout
+    assert proc.stderr.startswith("layerscope: layer cache not written")

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputError
 from .model import Entry, EntryKind, HistoryEntry, Layer
 
 FORMAT = 1
@@ -45,6 +44,7 @@ class LayerCache:
         self.directory = directory
         self.hits = 0
         self.misses = 0
+        self.write_errors: list[str] = []
 
     def _path(self, key: str) -> Path | None:
         algo, sep, hexpart = key.partition(":")
@@ -77,6 +77,7 @@ class LayerCache:
         path = self._path(key) if key else None
         if path is None:
             return
+        tmp = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
@@ -84,9 +85,11 @@ class LayerCache:
                 fh.write(_encode(layer))
             os.replace(tmp, path)
         except OSError as exc:
-            raise OutputError(
-                f"{self.directory}: cannot write the layer cache ({exc.strerror})"
-            ) from None
+            # A cache that cannot be written (read-only home, full disk) must not fail the
+            # analysis: the layer was read anyway. Kept, so that a caller can say so.
+            self.write_errors.append(f"{self.directory}: {exc.strerror or exc}")
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
 
     def stats(self) -> CacheStats:
         files = list(self.directory.glob("*.json")) if self.directory.is_dir() else []

@@ -188,10 +188,13 @@ def _cache(args: argparse.Namespace) -> LayerCache | None:
 
 def load_analysis(args: argparse.Namespace) -> Analysis:
     spec = open_spec(args)
+    cache = _cache(args)
     try:
-        return analyse(load_image(spec, _progress_printer(), _cache(args)))
+        return analyse(load_image(spec, _progress_printer(), cache))
     finally:
         spec.close()
+        if cache is not None and cache.write_errors:
+            _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
 
 
 def explore(args: argparse.Namespace) -> int:

@@ -9,8 +9,8 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
 from .cache import LayerCache
-from .layer import read_layer
-from .model import Image, Layer
+from .layer import BlobRef, read_layer
+from .model import HistoryEntry, Image, Layer
 from .oci import layer_history
 from .sources.spec import ImageSpec
 
@@ -31,8 +31,8 @@ def load_image(
 ) -> Image:
     """Read all layers; zlib, zstd and sha256 release the GIL, so threads overlap the work.
 
-    With a cache, a layer already read (same blob digest, or same diff_id where the format
-    records no blob digest) is taken from it, and every layer read is stored in it.
+    With a cache, a layer already read is taken from it (see `_cached`), and every layer read
+    is stored in it.
     """
     histories = layer_history(spec.config.history, len(spec.blobs))
     total = len(spec.blobs)
@@ -41,25 +41,11 @@ def load_image(
 
     def one(i: int) -> Layer:
         ref = spec.blobs[i]
-        # Keyed by diff_id (the uncompressed tar, recorded in every config): the same layer
-        # pulled from a registry (gzip), saved by docker (tar) or pushed as zstd is one entry.
-        key = ref.diff_id or ref.digest
-        layer = cache.get(key, ref.diff_id, i, histories[i]) if cache is not None else None
-        if layer is not None and ref.digest is None and layer.blob_digest != layer.diff_id:
-            layer = None  # a docker-archive records no blob digest: take only a same-format copy
-        if layer is not None and ref.digest is not None:
-            # How this image stores the layer, which may differ from the cached copy's source.
-            layer = replace(
-                layer,
-                blob_digest=ref.digest,
-                media_type=ref.media_type or layer.media_type,
-                compressed_size=ref.size if ref.size is not None else layer.compressed_size,
-                tar_name=ref.tar_name,
-            )
+        layer = _cached(cache, ref, i, histories[i]) if cache is not None else None
         if layer is None:
             layer = read_layer(ref, i, histories[i])
             if cache is not None:
-                cache.put(key, layer)
+                cache.put(ref.diff_id or ref.digest, layer)
         if progress is not None:
             with lock:
                 state["done"] += 1
@@ -89,4 +75,26 @@ def load_image(
         repo_tags=spec.repo_tags,
         annotations=spec.annotations,
         created=spec.config.created,
+    )
+
+
+def _cached(cache: LayerCache, ref: BlobRef, index: int, history: HistoryEntry) -> Layer | None:
+    """The cached layer for `ref`, described as this image stores it; None to read it.
+
+    Keyed by diff_id (the uncompressed tar, in every config): the same layer pulled from a
+    registry (gzip), saved by docker (tar) or pushed as zstd is one entry.
+    """
+    layer = cache.get(ref.diff_id or ref.digest, ref.diff_id, index, history)
+    if layer is None:
+        return None
+    if ref.digest is None:
+        # A docker-archive records no blob digest or media type: only a plain-tar copy
+        # describes its blob correctly (a kaniko .tar.gz layer is read again).
+        return layer if layer.blob_digest == layer.diff_id else None
+    return replace(
+        layer,
+        blob_digest=ref.digest,
+        media_type=ref.media_type or layer.media_type,
+        compressed_size=ref.size if ref.size is not None else layer.compressed_size,
+        tar_name=ref.tar_name,
     )
