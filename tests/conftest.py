@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -9,7 +10,26 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-SHARED = Path(os.environ.get("LAYERSCOPE_SHARED", ROOT.parent / "shared"))
+
+def _shared() -> Path:
+    """The shared fixtures: $LAYERSCOPE_SHARED, else `shared/` beside this checkout, else beside
+    the local repository it was cloned from (a clean clone in /tmp finds the same fixtures)."""
+    if os.environ.get("LAYERSCOPE_SHARED"):
+        return Path(os.environ["LAYERSCOPE_SHARED"])
+    candidates = [ROOT.parent / "shared"]
+    try:
+        origin = subprocess.run(
+            ["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"],
+            capture_output=True, text=True, check=False, timeout=10,
+        ).stdout.strip()  # fmt: skip
+    except OSError:
+        origin = ""
+    if origin and "://" not in origin and Path(origin).is_dir():
+        candidates.append(Path(origin).resolve().parent / "shared")
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+SHARED = _shared()
 FIXTURES = SHARED / "fixtures"
 DIVE_DATA = FIXTURES / "dive-data"
 REAL = FIXTURES / "real"
