@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .compression import Compression, compression_for, decompressed, sniff
 from .errors import ContentError
 from .filetree import FileTree
-from .layer import STARGZ_ENTRIES, BlobRef
+from .layer import STARGZ_ENTRIES, BlobRef, tar_chunks
 from .model import Entry, EntryKind
 from .tarstream import ChunkSource, Member, clean_name, iter_members
 
@@ -53,25 +52,6 @@ def origin(tree: FileTree, path: str, layer: int) -> Origin:
     raise ContentError(f"/{path}: hardlinks form a loop")
 
 
-def _tar_stream(ref: BlobRef) -> ChunkSource:
-    chunks = ref.open_chunks()
-    head = b""
-    for chunk in chunks:
-        if chunk:
-            head = chunk
-            break
-
-    def all_chunks() -> Iterator[bytes]:
-        yield head
-        yield from chunks
-
-    kind = sniff(head) if ref.media_type is None else compression_for(ref.media_type, ref.what)
-    stream = all_chunks()
-    if kind is not Compression.NONE:
-        stream = decompressed(stream, kind, ref.what)
-    return ChunkSource(stream, ref.what)
-
-
 def read_members(
     ref: BlobRef, wanted: set[str], consume: Callable[[str, Iterator[bytes]], None]
 ) -> None:
@@ -86,7 +66,7 @@ def read_members(
             return None
         return lambda chunks: consume(path, chunks)
 
-    for _ in iter_members(_tar_stream(ref), ref.what, sink=sink):
+    for _ in iter_members(ChunkSource(tar_chunks(ref), ref.what), ref.what, sink=sink):
         pass
 
 

@@ -61,16 +61,26 @@ def _differs(expected: str, hasher: hashlib._Hash) -> bool:
     return algo == "sha256" and hasher.hexdigest() != hexpart
 
 
+def _compression(ref: BlobRef, head: bytes) -> tuple[Compression, str]:
+    """By media type where the format records one; sniffed from the first bytes otherwise."""
+    if ref.media_type is None:
+        kind = sniff(head)
+        return kind, MEDIA_TYPE_FOR[kind]
+    return compression_for(ref.media_type, ref.what), ref.media_type
+
+
+def tar_chunks(ref: BlobRef) -> Iterator[bytes]:
+    """The layer's uncompressed tar, unverified (for reading content again after loading)."""
+    head, chunks = _peek(ref.open_chunks())
+    kind, _ = _compression(ref, head)
+    return chunks if kind is Compression.NONE else decompressed(chunks, kind, ref.what)
+
+
 def read_layer(ref: BlobRef, index: int, history: HistoryEntry) -> Layer:
     """Read a whole layer blob, checking its size and digests, and return its entries."""
     counter = _Counter(ref.open_chunks())
     head, chunks = _peek(iter(counter))
-    if ref.media_type is None:
-        kind = sniff(head)
-        media_type = MEDIA_TYPE_FOR[kind]
-    else:
-        kind = compression_for(ref.media_type, ref.what)
-        media_type = ref.media_type
+    kind, media_type = _compression(ref, head)
     blob_hasher = hashlib.sha256()
     diff_hasher = hashlib.sha256() if kind is not Compression.NONE else blob_hasher
     stream = hashed(chunks, blob_hasher)

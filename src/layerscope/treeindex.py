@@ -61,11 +61,11 @@ class TreeIndex:
         self.count = n
         self._text = "\n".join("/" + p for p in self.paths)
         self._line_start = np.zeros(n + 1, dtype=np.int64)
-        self._utf8: tuple[npt.NDArray[np.uint8], IntArray] | None = None
         if n:
             lengths = np.fromiter((len(p) + 2 for p in self.paths), dtype=np.int64, count=n)
             self._line_start[1:] = np.cumsum(lengths)
-        self._bytes()  # now, while loading, rather than on the first filter keystroke
+        # Built now, while loading, rather than on the first filter keystroke.
+        self._utf8, self._utf8_start = self._encode()
 
     def _structure(self) -> None:
         stack: list[tuple[int, str]] = []
@@ -177,22 +177,18 @@ class TreeIndex:
         mask[np.searchsorted(self._line_start, hits, side="right") - 1] = True
         return Match(mask, int(mask.sum()))
 
-    def _bytes(self) -> tuple[npt.NDArray[np.uint8], IntArray]:
-        """The joined paths as UTF-8 bytes with each line's start (built on first use)."""
-        if self._utf8 is None:
-            raw = (self._text + "\n").encode("utf-8", "surrogateescape")
-            starts = self._line_start[:-1]
-            if len(raw) != len(self._text) + 1:  # non-ASCII names: byte offsets differ
-                lengths = [
-                    len(("/" + p).encode("utf-8", "surrogateescape")) + 1 for p in self.paths
-                ]
-                starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-            self._utf8 = (np.frombuffer(raw, dtype=np.uint8), starts)
-        return self._utf8
+    def _encode(self) -> tuple[npt.NDArray[np.uint8], IntArray]:
+        """The joined paths as UTF-8 bytes, with each line's start in bytes."""
+        raw = (self._text + "\n").encode("utf-8", "surrogateescape")
+        starts = self._line_start[:-1]
+        if len(raw) != len(self._text) + 1:  # non-ASCII names: byte offsets differ
+            lengths = [len(("/" + p).encode("utf-8", "surrogateescape")) + 1 for p in self.paths]
+            starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        return np.frombuffer(raw, dtype=np.uint8), starts
 
     def _match_literal(self, needle: bytes, anchored: bool) -> BoolArray:
         """A plain substring (or `^prefix`), found with vectorised byte compares."""
-        data, starts = self._bytes()
+        data, starts = self._utf8, self._utf8_start
         size = len(needle)
         if anchored:
             ok = starts + size <= len(data)

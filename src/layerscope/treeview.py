@@ -8,12 +8,12 @@ unlike dive's tree per layer), and every change is a handful of vectorised passe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .filetree import Change
-from .model import Entry, EntryKind
+from .model import Entry
 from .treeindex import (
     ADDED,
     CHANGE_CODE,
@@ -57,7 +57,6 @@ class ViewOptions:
     hidden: frozenset[Change] = frozenset()
     sort_by_size: bool = False
     pattern: re.Pattern[str] | None = None
-    collapsed: set[int] = field(default_factory=set)
 
 
 class TreeView:
@@ -65,8 +64,7 @@ class TreeView:
         self.index = index
         self.options = options or ViewOptions()
         self._collapsed = np.zeros(index.count, dtype=np.bool_)
-        for i in self.options.collapsed:
-            self._collapsed[i] = True
+        """Directories the user collapsed: kept across layers, filters and sorts."""
         self._layer_key: tuple[int, bool] | None = None
         self._order_key: tuple[int, bool, bool] | None = None
         self._match_key: re.Pattern[str] | None = None
@@ -113,6 +111,10 @@ class TreeView:
         for a in self.index.ancestors(node):
             self._collapsed[a] = False
         self.refresh()
+
+    def any_expanded(self) -> bool:
+        """Is any shown directory open? (collapse-all closes them, or else opens every one)"""
+        return bool((self._dir & ~self._collapsed & self._visible).any())
 
     def is_dir(self, node: int) -> bool:
         return bool(self._dir[node])
@@ -286,9 +288,6 @@ class TreeView:
             k -= 1
         return None
 
-    def change(self, node: int) -> Change:
-        return CODE_CHANGE[int(self._diff[node])]
-
     def counts(self) -> dict[Change, int]:
         """How many shown non-directory paths each change kind has at this layer."""
         if self._counts is None:
@@ -296,16 +295,3 @@ class TreeView:
             codes = np.bincount(self._diff[files], minlength=4)
             self._counts = {CODE_CHANGE[c]: int(codes[c]) for c in range(4)}
         return self._counts
-
-
-def kind_letter(entry: Entry | None, is_dir: bool) -> str:
-    if entry is None:
-        return "d" if is_dir else "-"
-    return {
-        EntryKind.DIR: "d",
-        EntryKind.SYMLINK: "l",
-        EntryKind.HARDLINK: "-",
-        EntryKind.CHAR: "c",
-        EntryKind.BLOCK: "b",
-        EntryKind.FIFO: "p",
-    }.get(entry.kind, "-")

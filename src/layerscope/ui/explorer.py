@@ -70,9 +70,7 @@ class ExplorerScreen(Screen[None]):
         self.loaded = loaded
         self.ui_config = ui_config
         self._filtering = False
-        options = ViewOptions(
-            layer=0, aggregated=ui_config.aggregated, hidden=ui_config.hidden, collapsed=set()
-        )
+        options = ViewOptions(layer=0, aggregated=ui_config.aggregated, hidden=ui_config.hidden)
         self.tree_view = TreeView(loaded.index, options)
         if ui_config.collapse_dirs:
             self.tree_view.set_all_collapsed(True)
@@ -127,7 +125,7 @@ class ExplorerScreen(Screen[None]):
 
     def _show_layer(self, layer: int) -> None:
         pane = self.query_one(FileTreePane)
-        pane.update_view("set_layer", layer)
+        pane.update_view(lambda v: v.set_layer(layer))
         image_layer = self.analysis.image.layers[self.tree_view.options.layer]
         self.query_one(LayerDetails).update(
             layer_details(image_layer, self.tree_view.options.aggregated)
@@ -192,7 +190,7 @@ class ExplorerScreen(Screen[None]):
         event.input.remove_class("-invalid")
         if pattern is None:
             self._filtering = False
-            self.query_one(FileTreePane).update_view("set_pattern", None)
+            self.query_one(FileTreePane).update_view(lambda v: v.set_pattern(None), to_top=True)
             return
         self._filtering = True
         self._header()
@@ -210,7 +208,9 @@ class ExplorerScreen(Screen[None]):
         if box.value != pattern.pattern:
             return  # the user typed on; a newer match is coming
         self._filtering = False
-        self.query_one(FileTreePane).update_view("set_pattern", pattern, match)
+        self.query_one(FileTreePane).update_view(
+            lambda v: v.set_pattern(pattern, match), to_top=True
+        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":

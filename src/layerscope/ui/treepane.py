@@ -7,6 +7,8 @@ one layer at a time) and `render_line` formats just the visible ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -83,7 +85,7 @@ class FileTreePane(ScrollView, can_focus=True):
         self.post_message(self.Changed())
 
     def _width(self) -> int:
-        # Rows are cropped to the pane (no sideways scrolling); the full path is in the header.
+        # Rows are cropped to the pane (no sideways scrolling); the full path is underneath.
         return self.size.width
 
     def current(self) -> Row | None:
@@ -92,12 +94,13 @@ class FileTreePane(ScrollView, can_focus=True):
     def current_node(self) -> int | None:
         return int(self.tree_view.rows[self.cursor]) if len(self.tree_view) else None
 
-    def update_view(self, change: str, *args: object) -> None:
-        """Apply one TreeView change and keep the cursor on its node (or where it stood)."""
+    def update_view(self, change: Callable[[TreeView], object], to_top: bool = False) -> None:
+        """Apply one TreeView change; the cursor stays on its node (or where it stood), or
+        goes to the first row (`to_top`, for a new filter)."""
         node = self.current_node()
-        getattr(self.tree_view, change)(*args)
-        if change == "set_pattern":
-            self.cursor, node = 0, None  # a new filter starts at its first match
+        change(self.tree_view)
+        if to_top:
+            self.cursor, node = 0, None
             self.scroll_to(y=0, animate=False, immediate=True)
         self._sync(node)
 
@@ -131,14 +134,14 @@ class FileTreePane(ScrollView, can_focus=True):
     def action_toggle_dir(self) -> None:
         node = self.current_node()
         if node is not None and self.tree_view.is_dir(node):
-            self.update_view("toggle_collapse", node)
+            self.update_view(lambda v: v.toggle_collapse(node))
 
     def action_left(self) -> None:
         node = self.current_node()
         if node is None:
             return
         if self.tree_view.is_dir(node) and not self.tree_view.is_collapsed(node):
-            self.update_view("toggle_collapse", node)
+            self.update_view(lambda v: v.toggle_collapse(node))
             return
         parent = int(self.tree_view.index.parent[node])
         if parent >= 0:
@@ -149,24 +152,21 @@ class FileTreePane(ScrollView, can_focus=True):
     def action_right(self) -> None:
         node = self.current_node()
         if node is not None and self.tree_view.is_dir(node) and self.tree_view.is_collapsed(node):
-            self.update_view("toggle_collapse", node)
+            self.update_view(lambda v: v.toggle_collapse(node))
 
     def action_toggle_all(self) -> None:
-        anything_open = any(
-            self.tree_view.is_dir(int(n)) and not self.tree_view.is_collapsed(int(n))
-            for n in self.tree_view.rows[:1000]
-        )
-        self.update_view("set_all_collapsed", anything_open)
+        collapse = self.tree_view.any_expanded()
+        self.update_view(lambda v: v.set_all_collapsed(collapse))
 
     def action_toggle_kind(self, kind: str) -> None:
-        self.update_view("toggle_hidden", Change(kind))
+        self.update_view(lambda v: v.toggle_hidden(Change(kind)))
 
     def action_attributes(self) -> None:
         self.show_attributes = not self.show_attributes
         self._sync()
 
     def action_sort(self) -> None:
-        self.update_view("set_sort_by_size", not self.tree_view.options.sort_by_size)
+        self.update_view(lambda v: v.set_sort_by_size(not v.options.sort_by_size))
 
     def _request(self, what: str) -> None:
         row = self.current()
