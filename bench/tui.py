@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import resource
 import shutil
 import statistics
@@ -31,6 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from terminal import Terminal  # noqa: E402
 
 from imagebuilder import D, F, ImageDef, Layer, W, write_docker_archive  # noqa: E402
 
@@ -185,40 +187,6 @@ async def pilot_latencies() -> None:
 
 
 # -- 2. in a real terminal -------------------------------------------------------------------------
-class Tmux:
-    def __init__(self, name: str) -> None:
-        self.socket = str(OUT / f"tmux-{name}.sock")
-        self.name = name
-
-    def run(self, *args: str) -> str:
-        return subprocess.run(
-            ["tmux", "-S", self.socket, *args], capture_output=True, text=True, check=False
-        ).stdout
-
-    def start(self, command: str) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("CI", "TMUX")}
-        env["TERM"] = "xterm-256color"
-        subprocess.run(
-            ["tmux", "-S", self.socket, "-f", "/dev/null", "new-session", "-d", "-s", self.name,
-             "-x", "200", "-y", "60", f"{command}; sleep 600"],
-            check=True, env=env,
-        )  # fmt: skip
-
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-t", self.name)
-
-    def wait(self, check: object, timeout: float) -> float | None:
-        start = time.perf_counter()
-        while time.perf_counter() - start < timeout:
-            if check(self.screen()):  # type: ignore[operator]
-                return time.perf_counter() - start
-            time.sleep(0.005)
-        return None
-
-    def stop(self) -> None:
-        self.run("kill-server")
-
-
 def _rss_of(pattern: str) -> float:
     """Largest resident set (MB) of the processes whose command line contains `pattern`."""
     ps = ["ps", "-eo", "rss=,args="]
@@ -231,8 +199,7 @@ def terminal_figures(
     tool: str, command: str, ready: str, timeout: float, max_mb: float = 16_000
 ) -> tuple[float, float, float] | None:
     """(seconds to the first screen, median and max ms of a layer change), or None."""
-    term = Tmux(tool)
-    term.start(command)
+    term = Terminal.start(OUT / f"tmux-{tool}.sock", tool, f"{command}; sleep 600", (200, 60))
     try:
         start, peak = time.perf_counter(), 0.0
         first = None
@@ -252,8 +219,8 @@ def terminal_figures(
         changes = []
         for key in ["Down"] * 4 + ["Up"] * 4:
             before = term.screen()
-            term.run("send-keys", "-t", tool, key)
-            took = term.wait(lambda s, b=before: s != b, 120)
+            term.burst(key)
+            took = term.poll(lambda s, b=before: s != b, 120, every=0.005)
             changes.append(took if took is not None else float("inf"))
             time.sleep(0.3)
         med, worst = statistics.median(changes) * 1000, max(changes) * 1000

@@ -6,9 +6,7 @@ the explorer, the keys as the terminal sends them (ctrl+u, tab, enter), and the 
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,54 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from terminal import Terminal
+
 from conftest import REAL, require
 from imagebuilder import F, ImageDef, Layer, write_docker_archive
 
 IMAGE = REAL / "busybox-buildah.docker-archive.tar"
 LAYERSCOPE = Path(sys.executable).with_name("layerscope")
-
-
-class Terminal:
-    def __init__(self, socket: Path, name: str) -> None:
-        self.socket = socket
-        self.name = name
-
-    def tmux(self, *args: str) -> str:
-        proc = subprocess.run(
-            ["tmux", "-S", str(self.socket), *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        )
-        return proc.stdout
-
-    def screen(self, join: bool = False) -> str:
-        """What the terminal shows; `join` undoes the wrapping of long lines."""
-        return self.tmux("capture-pane", "-p", *(["-J"] if join else []), "-t", self.name)
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:
-            self.tmux("send-keys", "-t", self.name, key)
-            # A key right after Escape would arrive as alt+key, as it does for a fast typist.
-            time.sleep(0.3 if key == "Escape" else 0.05)
-
-    def burst(self, *keys: str) -> None:
-        """Keys in one write, as a fast typist or a paste sends them."""
-        self.tmux("send-keys", "-t", self.name, *keys)
-
-    def text(self, text: str) -> None:
-        self.tmux("send-keys", "-t", self.name, "-l", text)
-
-    def wait(self, check: Callable[[str], bool], what: str, timeout: float = 30) -> str:
-        end = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < end:
-            screen = self.screen()
-            if check(screen):
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}; the screen was:\n{screen}")
 
 
 @pytest.fixture
@@ -75,23 +32,15 @@ def terminal(tmp_path: Path) -> Iterator[Callable[[list[str]], tuple[Terminal, P
 
     def start(args: list[str]) -> tuple[Terminal, Path]:
         exit_file = tmp_path / f"exit-{len(started)}"
-        env = {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR", "TMUX")}
-        env["TERM"] = "xterm-256color"
         command = " ".join([str(LAYERSCOPE), *args])
         # Textual draws on stderr, so stderr stays on the terminal; errors are read off it.
         shell = f"clear; {command}; echo $? > {exit_file}; sleep 60"
-        name = f"e2e{len(started)}"
-        subprocess.run(
-            ["tmux", "-S", str(socket), "-f", "/dev/null", "new-session", "-d", "-s", name,
-             "-x", "150", "-y", "45", shell],
-            check=True, env=env, timeout=30,
-        )  # fmt: skip
-        term = Terminal(socket, name)
+        term = Terminal.start(socket, f"e2e{len(started)}", shell, (150, 45))
         started.append(term)
         return term, exit_file
 
     yield start
-    subprocess.run(["tmux", "-S", str(socket), "kill-server"], check=False, capture_output=True)
+    Terminal(socket, "").stop()
 
 
 def exit_code(path: Path, timeout: float = 20) -> int:

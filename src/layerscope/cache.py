@@ -11,6 +11,7 @@ URLs) is written.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -65,11 +66,14 @@ class LayerCache:
             self.misses += 1
             return None
         layer = _decode(raw, index, history)
+        # A read-only cache is still read: its upkeep below is best effort.
         if layer is None or (diff_id is not None and layer.diff_id != diff_id):
-            path.unlink(missing_ok=True)  # partial, corrupt or for another layer: rebuild it
+            with contextlib.suppress(OSError):
+                path.unlink()  # partial, corrupt or for another layer: rebuild it
             self.misses += 1
             return None
-        os.utime(path)  # least recently used entries are pruned first
+        with contextlib.suppress(OSError):
+            os.utime(path)  # least recently used entries are pruned first
         self.hits += 1
         return layer
 

@@ -222,19 +222,17 @@ class ExplorerScreen(Screen[None]):
         if node is None:
             return False
         pane = self.query_one(FileTreePane)
-        if self.tree_view.position(node) is None and not self._visible_somewhere(node):
-            versions = self.loaded.index.versions(node)
-            if versions:
-                # The last layer that wrote or deleted it; the list's own event follows later.
-                self._show_layer(versions[-1][0])
-                self.query_one(LayerList).move_cursor(row=versions[-1][0])
+        if self.tree_view.position(node) is None:
+            self.tree_view.expand_to(node)
+        versions = self.loaded.index.versions(node)
+        if self.tree_view.position(node) is None and versions:
+            # Not at this layer: the last layer that wrote or deleted it (the layer list's own
+            # highlight event follows later and finds the view already there).
+            self._show_layer(versions[-1][0])
+            self.query_one(LayerList).move_cursor(row=versions[-1][0])
         pane.select(node)
         self.set_focus(pane)
         return True
-
-    def _visible_somewhere(self, node: int) -> bool:
-        self.tree_view.expand_to(node)
-        return self.tree_view.position(node) is not None
 
     def action_jump(self) -> None:
         def check(text: str) -> str | None:

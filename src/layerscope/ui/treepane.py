@@ -105,7 +105,8 @@ class FileTreePane(ScrollView, can_focus=True):
         self._sync(node)
 
     def select(self, node: int) -> None:
-        self.tree_view.expand_to(node)
+        if self.tree_view.position(node) is None:
+            self.tree_view.expand_to(node)
         pos = self.tree_view.position(node)
         if pos is not None:
             self.cursor = pos
