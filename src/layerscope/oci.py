@@ -102,11 +102,37 @@ def parse_manifest(value: Any, what: str) -> Manifest:
 
 
 @dataclass(frozen=True, slots=True)
+class RuntimeConfig:
+    """What a container starts with (the config's `config` object): user, environment, labels."""
+
+    user: str = ""
+    """`USER` as written (`app`, `1000:1000`); empty means root."""
+    env: tuple[str, ...] = ()
+    """`NAME=value` entries, in order."""
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+def parse_runtime(value: Any) -> RuntimeConfig:
+    """The `config` object of an image config; odd values are ignored (it is informational)."""
+    if not isinstance(value, dict):
+        return RuntimeConfig()
+    user, env, labels = value.get("User"), value.get("Env"), value.get("Labels")
+    return RuntimeConfig(
+        user=user if isinstance(user, str) else "",
+        env=tuple(e for e in env if isinstance(e, str)) if isinstance(env, list) else (),
+        labels=tuple(sorted((str(k), str(v)) for k, v in labels.items()))
+        if isinstance(labels, dict)
+        else (),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ImageConfig:
     diff_ids: tuple[str, ...]
     history: tuple[HistoryEntry, ...]
     platform: Platform | None
     created: str
+    runtime: RuntimeConfig = RuntimeConfig()
 
 
 def parse_config(value: Any, what: str) -> ImageConfig:
@@ -137,6 +163,7 @@ def parse_config(value: Any, what: str) -> ImageConfig:
         history=tuple(history),
         platform=parse_platform(doc),
         created=created if isinstance(created, str) else "",
+        runtime=parse_runtime(doc.get("config")),
     )
 
 
