@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from helpers import opened
-from imagebuilder import D, F, ImageDef, Layer, Step, W, write_docker_archive
 
 from layerscope.findings.model import Finding, PathState, Severity
 from layerscope.findings.redact import Redactor, Secret, redact, redacted_analysis
-from layerscope.findings.security import SecurityResult, scan_opened
 from layerscope.findings.secrets import SecretScanner
+from layerscope.findings.security import SecurityResult, scan_opened
+
+from helpers import opened
+from imagebuilder import D, F, ImageDef, Layer, Step, W, write_docker_archive
 
 RNG = random.Random(1234)
 
@@ -52,11 +53,11 @@ def openssh_key() -> str:
 
 def certificate_pem() -> str:
     """A self-signed public certificate: public data, never a finding."""
-    import datetime  # noqa: PLC0415
+    import datetime
 
-    from cryptography import x509  # noqa: PLC0415
-    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test.example")])
@@ -185,7 +186,7 @@ def test_access_tokens(tmp_path: Path, kind: str, token: str) -> None:
 
 
 def test_jwt_is_a_token_but_other_base64_json_is_not(tmp_path: Path) -> None:
-    import jwt  # noqa: PLC0415
+    import jwt
 
     token = jwt.encode({"sub": rnd(ALNUM, 12)}, rnd(ALNUM, 32), algorithm="HS256")
     signed = "eyJpZCI6NX0.XIwXxjKYdcGCmDkZ3DyLXhvGHuw.fGPFfXJsPwFsd1gJrPKRbjmXkxM"  # no "alg"
