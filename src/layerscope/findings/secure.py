@@ -1,0 +1,100 @@
+"""What the command line asks of the security rules: flags, running them on an opened image, the
+redacted analysis every output is rendered from, and the content scan's one-line report.
+
+The cheap rules (metadata by name, sensitive names, permissions) run on every image, so the
+history is always redacted of the build arguments they recognise; `--security` adds the content
+scan (and the detectors over history, ENV and labels).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..analysis import Analysis
+from ..errors import ConfigError
+from ..session import OpenedImage
+from ..units import human_bytes, parse_bytes
+from .contentscan import DEFAULT_LIMIT, ScanStats
+from .redact import redacted_analysis
+from .security import SecurityResult, scan_opened
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--security",
+        action="store_true",
+        help="also scan file contents of every layer (deleted and overwritten versions "
+        "included) for secrets; needs the 'security' extra",
+    )
+    parser.add_argument(
+        "--scan-limit",
+        metavar="SIZE",
+        default=None,
+        help=f"--security skips files larger than this (default {human_bytes(DEFAULT_LIMIT)}); "
+        "the skipped ones are counted in the report",
+    )
+
+
+def scan_limit(args: argparse.Namespace) -> int:
+    text = getattr(args, "scan_limit", None)
+    if text is None:
+        return DEFAULT_LIMIT
+    try:
+        limit = parse_bytes(text)
+    except ValueError as exc:
+        raise ConfigError(f"--scan-limit: {exc}") from None
+    if limit <= 0:
+        raise ConfigError(f"--scan-limit: {text!r} is not a positive size")
+    return limit
+
+
+def secure(
+    opened: OpenedImage, contents: bool, limit: int = DEFAULT_LIMIT
+) -> tuple[Analysis, SecurityResult]:
+    """The security findings, and a copy of the analysis with every secret found redacted."""
+    result = scan_opened(opened, contents=contents, limit=limit)
+    return redacted_analysis(opened.analysis, result.redactor), result
+
+
+def scan_note(stats: ScanStats) -> str:
+    """One line saying what the content scan read and what it skipped."""
+    text = (
+        f"content scan: {stats.files_read} text files read ({human_bytes(stats.bytes_read)}), "
+        f"{stats.binaries_skipped} binaries skipped, {stats.too_large} files over "
+        f"{human_bytes(stats.limit)} not read ({human_bytes(stats.too_large_bytes)})"
+    )
+    if stats.largest_skipped:
+        path, size = stats.largest_skipped[0]
+        text += f", largest {path} ({human_bytes(size)})"
+    return text + f"; {stats.seconds:.2f} s"
+
+
+def scan_json(stats: ScanStats | None) -> dict[str, Any]:
+    """`layerscope.security` in the JSON: whether contents were scanned, and what was skipped."""
+    if stats is None:
+        return {"contentScanned": False}
+    return {
+        "contentScanned": True,
+        "filesRead": stats.files_read,
+        "bytesRead": stats.bytes_read,
+        "binariesSkipped": stats.binaries_skipped,
+        "tooLargeSkipped": stats.too_large,
+        "tooLargeBytes": stats.too_large_bytes,
+        "sizeLimitBytes": stats.limit,
+        "largestSkipped": [{"path": p, "sizeBytes": s} for p, s in stats.largest_skipped],
+    }
+
+
+def security_text(result: SecurityResult) -> str:
+    """The summary's security section: findings by severity, each with layer, command and fix."""
+    lines = ["", "Security findings:" if len(result.findings) else "Security findings: none"]
+    for f in result.findings:
+        lines.append(f"  [{f.level.value}] {f.rule.id} {f.title}")
+        if f.instruction:
+            lines.append(f"      instruction: {f.instruction}")
+        lines.extend(f"      {name}: {value}" for name, value in f.evidence)
+        lines.append(f"      fix: {f.fix}")
+    if result.scan is None:
+        lines.append("  (file contents not scanned: --security)")
+    return "\n".join(lines) + "\n"
