@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
+	$(PY) bench/security.py
 
 # The security findings on the real pyapp build ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
 verify-security: $(STAMP)
