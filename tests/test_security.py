@@ -445,3 +445,21 @@ def test_scanner_reports_line_numbers_and_each_value_once() -> None:
     gh = "ghp_" + rnd(ALNUM, 36)
     hits = SecretScanner().scan(f"a\nb {gh}\nc {gh}\n".encode(), "x.txt")
     assert [(h.secret.kind, h.line) for h in hits] == [("github-token", 2)]
+
+
+def test_ordinary_metadata_and_env_values_stay_quiet(tmp_path: Path) -> None:
+    config = {
+        "Env": [
+            "PATH=/usr/local/bin:/usr/bin",
+            "PASS_MAX_DAYS=99999",
+            "TOKENIZERS_PARALLELISM=false",
+            "PYTHON_SHA256=" + rnd("0123456789abcdef", 64),
+            "GPG_KEY=" + rnd("0123456789ABCDEF", 40),
+            "SECRETS_DIR=/run/secrets",
+        ],
+        "Labels": {"org.opencontainers.image.authors": "Jane Doe <jane@example.org>"},
+        "User": "1000",
+    }
+    env = b"API_URL=https://api.internal.example.org/v1/things\nDEBUG=true\nWORKERS=4\n"
+    result = scan(tmp_path, [Layer([D("app"), F("app/settings.env", env)])], config)
+    assert not list(result.findings), text_of(result)

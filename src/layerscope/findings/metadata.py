@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..model import HistoryEntry, Image
 from .redact import Secret
-from .secrets import SecretClass, SecretScanner, _plausible, secret_named
+from .secrets import SecretClass, SecretScanner, looks_secret
 
 _SHELL = " /bin/sh -c "
 _ARGS_HEAD = re.compile(r"^(?:RUN )?\|(\d+) ")
@@ -79,8 +79,8 @@ def _is_secret(name: str, value: str, scanner: SecretScanner | None) -> tuple[li
     )
     if found:
         return found, False
-    if secret_named(name) and len(value) >= 4 and _plausible(value) and not value.startswith("$"):
-        return [Secret(name.lower().replace("_", "-"), value)], True
+    if looks_secret(name, value, by_entropy=False):
+        return [Secret(name.lower().replace("_", "-"), value.strip().strip("'\""))], True
     return [], False
 
 

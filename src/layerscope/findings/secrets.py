@@ -78,10 +78,13 @@ _PLACEHOLDER = re.compile(
     r"foo|bar|baz|test|user(?:name)?|token|none|null|\?+|your.*|my.*|dummy.*|fake.*)$"
 )
 _EXAMPLE_VALUE = re.compile(r"EXAMPLE|example|XXXXXXXX")
+_PLAIN_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^@\s]*$")
+"""A URL without credentials in it: an endpoint, not a secret."""
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
 SECRET_NAME = re.compile(
-    r"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|"
-    r"credential|auth|session[_-]?key|signing[_-]?key|client[_-]?key)"
+    r"(?i)(?:^|[^a-z])(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|"
+    r"private[_-]?key|credentials?|auth|session[_-]?key|signing[_-]?key|client[_-]?key)s?"
+    r"(?![a-z])"
 )
 NOT_SECRET_NAME = re.compile(
     r"(?i)(?:public|gpg|pgp|fingerprint|checksum|sha\d*|md5|_file$|_path$|_dir$|_id$|_url$|"
@@ -317,16 +320,16 @@ def secret_named(name: str) -> bool:
     return bool(SECRET_NAME.search(name)) and not NOT_SECRET_NAME.search(name)
 
 
-def looks_secret(name: str, value: str) -> bool:
-    """An assignment whose value is a secret: named like one, or long and random."""
+def looks_secret(name: str, value: str, by_entropy: bool = True) -> bool:
+    """An assignment whose value is a secret: named like one, or (`by_entropy`) long and random."""
     value = value.strip().strip("'\"")
     if not _plausible(value) or value.lower() in ("true", "false", "yes", "no", "on", "off"):
         return False
-    if value.isdigit() or value.startswith(("/", "./", "~/")):
+    if value.isdigit() or value.startswith(("/", "./", "~/")) or _PLAIN_URL.match(value):
         return False
     if secret_named(name) and len(value) >= 6:
         return True
-    return len(value) >= 16 and " " not in value and entropy(value) >= 3.5
+    return by_entropy and len(value) >= 16 and " " not in value and entropy(value) >= 3.5
 
 
 def env_assignments(text: str) -> Iterator[Hit]:
