@@ -463,3 +463,21 @@ def test_ordinary_metadata_and_env_values_stay_quiet(tmp_path: Path) -> None:
     env = b"API_URL=https://api.internal.example.org/v1/things\nDEBUG=true\nWORKERS=4\n"
     result = scan(tmp_path, [Layer([D("app"), F("app/settings.env", env)])], config)
     assert not list(result.findings), text_of(result)
+
+
+def test_the_content_scan_reads_etc_passwd_itself(tmp_path: Path) -> None:
+    """With contents scanned, /etc/passwd comes from the scan: no layer is read twice."""
+    from layerscope.findings.security import security_findings
+
+    files = [D("usr"), D("usr/bin", uid=1000), F("usr/bin/app", b"#!", 0o755, uid=1000)]
+    cfg = {"User": "app", "Env": ["PATH=/usr/bin"]}
+    path = write_docker_archive(
+        ImageDef([Layer(OS_BASE), Layer(files)], extra_config={"config": cfg}), tmp_path / "i.tar"
+    )
+
+    def never(path: str) -> str:
+        raise AssertionError(f"{path} read again")
+
+    with opened(path) as image:
+        result = security_findings(image.analysis, image.blobs, contents=True, read_file=never)
+    assert {f.paths[0].path for f in by_rule(result, "LS-S033")} == {"/usr/bin", "/usr/bin/app"}

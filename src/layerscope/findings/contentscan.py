@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..analysis import Analysis
 from ..content import read_members
@@ -60,6 +60,9 @@ class ScanStats:
 class ContentScan:
     files: tuple[ScannedFile, ...]
     stats: ScanStats
+    kept: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    """The bytes of the files asked to be kept, by content (xxh3, size): so `/etc/passwd` is
+    not read a second time."""
 
 
 @dataclass(slots=True)
@@ -109,8 +112,10 @@ def _plan(
 class _Collector:
     """What the layer threads found, under one lock."""
 
-    def __init__(self, scanner: SecretScanner) -> None:
+    def __init__(self, scanner: SecretScanner, keep: frozenset[str]) -> None:
         self.scanner = scanner
+        self.keep = keep
+        self.kept: dict[tuple[int, int], bytes] = {}
         self.lock = threading.Lock()
         self.results: dict[tuple[int, int], _Result] = {}
         self.found: list[tuple[int, str, tuple[int, int]]] = []
@@ -129,6 +134,8 @@ class _Collector:
             hits = self.scanner.scan(data, path)
             shape = shape_of(path, data)
             with self.lock:
+                if path in self.keep:
+                    self.kept[mine[path]] = data
                 self.files += 1
                 self.bytes += len(data)
                 if hits or shape:
@@ -143,11 +150,13 @@ def scan_contents(
     blobs: tuple[BlobRef, ...],
     scanner: SecretScanner,
     limit: int = DEFAULT_LIMIT,
+    keep: frozenset[str] = frozenset(),
 ) -> ContentScan:
-    """Every version of every text file up to `limit` bytes, in every layer, scanned once."""
+    """Every version of every text file up to `limit` bytes, in every layer, scanned once;
+    the contents of the paths in `keep` (clean) are returned too."""
     started = time.perf_counter()
     wanted, copies, too_large = _plan(analysis, limit)
-    out = _Collector(scanner)
+    out = _Collector(scanner, keep)
 
     def one(index: int) -> None:
         if wanted[index]:
@@ -180,4 +189,4 @@ def scan_contents(
         seconds=time.perf_counter() - started,
         largest_skipped=largest,
     )
-    return ContentScan(files, stats)
+    return ContentScan(files, stats, out.kept)

@@ -215,9 +215,10 @@ def security_findings(
     scan: ContentScan | None = None
     if contents:
         known = SecretScanner(known=[m.secret for m in meta])
-        scan = scan_contents(analysis, blobs, known, limit)
+        scan = scan_contents(analysis, blobs, known, limit, keep=frozenset({PASSWD}))
         for f in scan.files:
             redactor.add_all([h.secret for h in f.hits])
+        read_file = _kept_or(analysis, scan, read_file)
     builder = _Builder(analysis, redactor)
     found = [
         *builder.metadata(meta),
@@ -227,6 +228,21 @@ def security_findings(
     if scan is not None:
         found.extend(builder.contents(scan.files))
     return SecurityResult(FindingSet.of(found), redactor, scan.stats if scan else None)
+
+
+PASSWD = "etc/passwd"
+
+
+def _kept_or(analysis: Analysis, scan: ContentScan, read_file: ReadFile | None) -> ReadFile | None:
+    """Read files the content scan kept from there, so no layer is read twice."""
+    entry = analysis.tree.live.get(PASSWD)
+    data = scan.kept.get((entry.content_hash, entry.size)) if entry is not None else None
+    if data is None:
+        return read_file
+    text = data.decode("utf-8", "replace")
+    return lambda path: (
+        text if path.lstrip("/") == PASSWD else (read_file(path) if read_file else "")
+    )
 
 
 def scan_opened(
