@@ -10,7 +10,8 @@ archives, and `secrets.env` with the values planted in that build. It checks tha
     by the RUN that writes build.log, and written into build.log), the setuid helper;
   * the fixed image has no finding above info, and neither has the Debian base layer alone;
   * no planted value appears in any output: the summary, the JSON, the CI report, SARIF (when
-    the command line offers it), stdout and stderr of every run.
+    the command line offers it), stdout and stderr of every run, and every file the runs left
+    (the layer cache included).
 
 Exit 0 when all hold, 1 with the failures listed otherwise, 2 when the build is missing.
 """
@@ -65,7 +66,8 @@ def needles(values: dict[str, str]) -> dict[str, str]:
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1"}
+    # The layer cache (and any crash log) go under the work directory, which is searched too.
+    env = {**os.environ, "NO_COLOR": "1", "XDG_CACHE_HOME": str(cwd / "cache")}
     env.pop("CI", None)
     return subprocess.run(
         [*LAYERSCOPE, *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
@@ -215,9 +217,11 @@ def verify_outputs(image: Path, work: Path, secret: dict[str, str]) -> None:
         outputs[f"{name}: stdout"] = proc.stdout
         outputs[f"{name}: stderr"] = proc.stderr
         check(proc.returncode in (0, 1), f"{name} ran (exit {proc.returncode})")
-    for file in ("out.json", "plain.json", "out.sarif"):
-        if (work / file).exists():
-            outputs[file] = (work / file).read_text()
+    files = [p for p in work.rglob("*") if p.is_file() and p.suffix != ".tar"]
+    files = [p for p in files if "control" not in p.relative_to(work).parts]
+    check(any("cache" in p.parts for p in files), "the layer cache was written (and is searched)")
+    for file in sorted(files):
+        outputs[str(file.relative_to(work))] = file.read_text(errors="replace")
     ci_out = outputs["ci --security: stdout"]
     check("LS-S001" in ci_out or "FAIL" in ci_out, "the CI report fails on the planted secrets")
     if "out.json" in outputs:
@@ -268,7 +272,8 @@ def main() -> int:
             verify_bloated(pyapp / f"pyapp-bloated.{variant}.tar")
             verify_quiet(pyapp / f"pyapp-fixed.{variant}.tar", f"pyapp-fixed.{variant}")
         verify_quiet(base_layer_image(bloated, work / "base.tar"), "the Debian base layer alone")
-        control(bloated, work, secret)
+        (work / "control").mkdir()
+        control(bloated, work / "control", secret)
         for variant in ("docker-archive", "oci-archive"):
             verify_outputs(pyapp / f"pyapp-bloated.{variant}.tar", work, secret)
     print(f"\n{len(FAILURES)} failure(s)" if FAILURES else "\nall checks passed")
