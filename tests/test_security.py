@@ -481,3 +481,38 @@ def test_the_content_scan_reads_etc_passwd_itself(tmp_path: Path) -> None:
     with opened(path) as image:
         result = security_findings(image.analysis, image.blobs, contents=True, read_file=never)
     assert {f.paths[0].path for f in by_rule(result, "LS-S033")} == {"/usr/bin", "/usr/bin/app"}
+
+
+def test_overwritten_copied_and_directory_deleted_versions_each_count(tmp_path: Path) -> None:
+    gh = "ghp_" + rnd(ALNUM, 36)
+    conf = f"token: {gh}\n".encode()
+    result = scan(
+        tmp_path,
+        [
+            Layer([D("app"), F("app/conf.yaml", conf), F("app/copy.yaml", conf)], "COPY . /app"),
+            Layer([D("app"), F("app/conf.yaml", b"token: (from the environment)\n")], "RUN fix"),
+            Layer([W("app")], "RUN rm -rf /app"),
+            Layer(
+                [
+                    D("opt"),
+                    F("opt/conf.yaml", conf),
+                    F("opt/link", kind="hardlink", link="opt/conf.yaml"),
+                ],
+                "COPY conf.yaml /opt/",
+            ),
+        ],
+        {"User": "1000"},
+    )
+    found = {
+        (f.paths[0].path, f.paths[0].layer, f.paths[0].state) for f in by_rule(result, "LS-S003")
+    }
+    assert found == {
+        ("/app/conf.yaml", 0, PathState.HIDDEN),
+        ("/app/copy.yaml", 0, PathState.HIDDEN),
+        ("/opt/conf.yaml", 3, PathState.PRESENT),
+    }
+    titles = {f.paths[0].path: f.title for f in by_rule(result, "LS-S003")}
+    assert "overwritten in layer 1" in titles["/app/conf.yaml"]
+    assert "deleted in layer 2" in titles["/app/copy.yaml"]
+    assert result.scan is not None and result.scan.files_read == 2  # the copies were not re-read
+    assert_never_shown(result, gh)
