@@ -85,6 +85,8 @@ class Attribution:
     """Bytes of files two or more packages list, counted once in owned_bytes."""
     notices: tuple[str, ...]
     read_layers: tuple[int, ...]
+    file_sizes: dict[str, int]
+    """Final regular files owned by a present package: path -> size."""
 
     def changes_in(self, layer: int) -> tuple[PackageChange, ...]:
         return tuple(c for c in self.changes if c.layer == layer)
@@ -247,6 +249,7 @@ def attribute(dbs: Databases, tree: FileTree) -> Attribution:
         )
     )
     total = owned = shared = 0
+    sizes: dict[str, int] = {}
     unowned: dict[str, list[int]] = {}
     for path, entry in tree.live.items():
         if entry.kind is not EntryKind.FILE:
@@ -254,6 +257,7 @@ def attribute(dbs: Databases, tree: FileTree) -> Attribution:
         total += entry.size
         count = owners.get(path, 0)
         if count:
+            sizes[path] = entry.size
             owned += entry.size
             shared += entry.size if count > 1 else 0
         else:
@@ -275,4 +279,5 @@ def attribute(dbs: Databases, tree: FileTree) -> Attribution:
         shared,
         dbs.notices,
         dbs.read_layers,
+        sizes,
     )
