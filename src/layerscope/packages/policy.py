@@ -108,11 +108,10 @@ def evaluate(policy: PackagePolicy, report: PackageReport) -> list[RuleResult]:
         else:
             value = report.unreached_bytes
             status = Status.FAIL if value > limit else Status.PASS
+            op = ">" if status is Status.FAIL else "<="
             msg = (
-                f"not reached from the entrypoint: {human_bytes(value)} > {human_bytes(limit)} "
-                "(a static estimate)"
-                if status is Status.FAIL
-                else f"not reached from the entrypoint: {human_bytes(value)} <= {human_bytes(limit)} (a static estimate)"
+                f"not reached from the entrypoint: {human_bytes(value)} {op} "
+                f"{human_bytes(limit)} (a static estimate)"
             )
             out.append(RuleResult(rule, status, float(value), msg))
     return out

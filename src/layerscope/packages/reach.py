@@ -11,11 +11,10 @@ loaded by name at run time (plugins, `importlib`, `dlopen`, a shell's commands) 
 from __future__ import annotations
 
 import ast
-import glob
+import fnmatch
 import io
 import posixpath
-import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..content import origin, read_members
@@ -228,23 +227,26 @@ class _Walk:
             elf = ELFFile(io.BytesIO(data))
             for seg in elf.iter_segments():
                 if seg["p_type"] == "PT_INTERP":
-                    self.add(seg.get_interp_name().lstrip("/"))
+                    self.add(seg.get_interp_name().lstrip("/"))  # type: ignore[attr-defined]
                 elif isinstance(seg, DynamicSegment):
                     for tag in seg.iter_tags():
                         kind = tag.entry.d_tag
                         if kind == "DT_NEEDED":
-                            needed.append(tag.needed)
+                            needed.append(tag.needed)  # type: ignore[attr-defined]
                         elif kind == "DT_RPATH":
-                            rpath += tag.rpath.split(":")
+                            rpath += tag.rpath.split(":")  # type: ignore[attr-defined]
                         elif kind == "DT_RUNPATH":
-                            runpath += tag.runpath.split(":")
+                            runpath += tag.runpath.split(":")  # type: ignore[attr-defined]
         except (ELFError, ValueError, KeyError) as exc:
             self.notes.append(f"/{path}: ELF not readable ({exc}), libraries not followed")
             return
         here = posixpath.dirname("/" + path)
-        expand: Callable[[list[str]], list[str]] = lambda ds: [
-            d.replace("$ORIGIN", here).replace("${ORIGIN}", here).strip("/") for d in ds if d
-        ]
+
+        def expand(ds: list[str]) -> list[str]:
+            return [
+                d.replace("$ORIGIN", here).replace("${ORIGIN}", here).strip("/") for d in ds if d
+            ]
+
         ld_path = self.env.get("LD_LIBRARY_PATH", "").split(":")
         search = (
             (expand(rpath) if not runpath else [])
@@ -266,14 +268,14 @@ class _Walk:
         dirs: list[str] = []
 
         def parse(path: str, depth: int) -> None:
-            for line in files.get(path, b"").decode("utf-8", "replace").splitlines():
-                line = line.split("#")[0].strip()
+            for raw in files.get(path, b"").decode("utf-8", "replace").splitlines():
+                line = raw.split("#")[0].strip()
                 if line.startswith("include ") and depth < 4:
                     pattern = posixpath.join(
                         posixpath.dirname("/" + path), line[8:].strip()
                     ).lstrip("/")
                     for p in sorted(files):
-                        if glob.fnmatch.fnmatch(p, pattern):
+                        if fnmatch.fnmatch(p, pattern):
                             parse(p, depth + 1)
                 elif line:
                     dirs.append(line.strip("/"))

@@ -44,7 +44,8 @@ def summary_lines(report: PackageReport, limit: int = 15) -> list[str]:
         lines.append("  Largest:      Bytes   Stored  Layer  Package")
     for u in present[:limit]:
         lines.append(
-            f"  {'':8}{human_bytes(u.final_bytes):>9} {human_bytes(u.stored_bytes):>8} {u.installed_in:>6}  "
+            f"  {'':8}{human_bytes(u.final_bytes):>9} {human_bytes(u.stored_bytes):>8} "
+            f"{u.installed_in:>6}  "
             f"{u.package.label} {u.package.version} [{u.package.ecosystem}]{_reached(report, u)}"
         )
     if len(present) > limit:
