@@ -38,9 +38,17 @@ def build_rpm(work: Path, name: str, version: str, size: int, requires: str = "/
     spec = work / f"{name}.spec"
     spec.write_text(SPEC.format(name=name, version=version, size=size, requires=requires))
     subprocess.run(
-        ["rpmbuild", "-bb", "--define", f"_topdir {work}/top", "--define", f"_rpmdir {work}/out",
-         str(spec)],
-        check=True, capture_output=True,
+        [
+            "rpmbuild",
+            "-bb",
+            "--define",
+            f"_topdir {work}/top",
+            "--define",
+            f"_rpmdir {work}/out",
+            str(spec),
+        ],
+        check=True,
+        capture_output=True,
     )
     return next((work / "out" / "noarch").glob(f"{name}-{version}-*.rpm"))
 
@@ -56,7 +64,8 @@ def rpm_root(tmp_path: Path, packages: list[tuple[str, str, int]]) -> Path:
     files = [str(build_rpm(tmp_path, n, v, s)) for n, v, s in packages]
     subprocess.run(
         ["rpm", "--root", str(root), "--dbpath", "/var/lib/rpm", "-i", "--nodeps", *files],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return root
 
@@ -111,7 +120,9 @@ def test_dpkg_status_d_as_distroless_has_it() -> None:
     files = {"var/lib/dpkg/status.d/libssl3": stanza, "var/lib/dpkg/status.d/libssl3.md5sums": sums}
     (p,) = dpkg.parse_database(files)
     assert (p.name, p.version, p.files) == (
-        "libssl3", "3.0.11-1~deb12u2", ("usr/lib/x86_64-linux-gnu/libssl.so.3",)
+        "libssl3",
+        "3.0.11-1~deb12u2",
+        ("usr/lib/x86_64-linux-gnu/libssl.so.3",),
     )
 
 
@@ -131,9 +142,19 @@ def test_apk_installed_database() -> None:
 def pip_target(tmp_path: Path, *requirements: str) -> Path:
     target = tmp_path / "site-packages"
     run = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target",
-         str(target), *requirements],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--target",
+            str(target),
+            *requirements,
+        ],
+        capture_output=True,
+        text=True,
     )
     if run.returncode != 0:
         pytest.skip(f"pip could not install {requirements}: {run.stderr.strip()[-200:]}")
@@ -157,9 +178,7 @@ def test_python_dists_installed_by_pip(tmp_path: Path) -> None:
     assert {"itsdangerous", "markupsafe"} <= set(dists)
     its = dists["itsdangerous"]
     assert its.installer == "pip"
-    on_disk = {
-        f"{prefix}/{p.relative_to(target)}" for p in target.rglob("*") if p.is_file()
-    }
+    on_disk = {f"{prefix}/{p.relative_to(target)}" for p in target.rglob("*") if p.is_file()}
     assert set(its.files) <= on_disk
     assert f"{prefix}/itsdangerous/__init__.py" in its.files
     assert python.requirement_name('asyncio; extra == "async"') is None
@@ -170,8 +189,19 @@ def npm_install(tmp_path: Path, *specs: str) -> Path:
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed (apt-get install npm)")
     run = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(tmp_path), *specs],
-        capture_output=True, text=True, timeout=300,
+        [
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+            str(tmp_path),
+            *specs,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if run.returncode != 0:
         pytest.skip(f"npm could not install {specs} (registry unreachable?): {run.stderr[-200:]}")

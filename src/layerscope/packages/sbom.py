@@ -45,9 +45,9 @@ def build_bom(report: PackageReport, image_name: str) -> Bom:
             "--sbom needs cyclonedx-python-lib: pip install 'layerscope[sbom]'"
         ) from None
     bom = Bom()
-    bom.metadata.component = Component(
-        name=image_name, type=ComponentType.CONTAINER, bom_ref="image"
-    )
+    root = Component(name=image_name, type=ComponentType.CONTAINER, bom_ref="image")
+    bom.metadata.component = root
+    components = []
     for i, u in enumerate(u for u in report.attribution.usages if u.present):
         p = u.package
         props = [
@@ -58,16 +58,17 @@ def build_bom(report: PackageReport, image_name: str) -> Bom:
         reached = report.reached(u)
         if reached is not None:
             props.append(Property(name="layerscope:reached-estimate", value=str(reached).lower()))
-        bom.components.add(
-            Component(
-                name=p.name,
-                version=p.version or None,
-                type=ComponentType.LIBRARY,
-                purl=PackageURL.from_string(purl(p)),
-                bom_ref=f"pkg-{i}-{p.ecosystem.value}-{p.name}",
-                properties=props,
-            )
+        component = Component(
+            name=p.name,
+            version=p.version or None,
+            type=ComponentType.LIBRARY,
+            purl=PackageURL.from_string(purl(p)),
+            bom_ref=f"pkg-{i}-{p.ecosystem.value}-{p.name}",
+            properties=props,
         )
+        bom.components.add(component)
+        components.append(component)
+    bom.register_dependency(root, components)  # the image contains every package
     return bom
 
 
