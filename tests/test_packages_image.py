@@ -9,16 +9,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from imagebuilder import OPQ, ImageDef, Layer, Step, W, write_docker_archive
-from imagebuilder import D as Dir
-from imagebuilder import F as File
-from test_packages_parsers import npm_install, pip_target, rpm_root
 
-from helpers import opened
 from layerscope.cli import main
 from layerscope.model import EntryKind
 from layerscope.packages.analyse import analyse_packages
 from layerscope.packages.attribution import ChangeKind
+from test_packages_parsers import npm_install, pip_target, rpm_root
+
+from helpers import opened
+from imagebuilder import OPQ, ImageDef, Layer, Step, W, write_docker_archive
+from imagebuilder import D as Dir
+from imagebuilder import F as File
 
 HOST_LIBS = Path("/lib/x86_64-linux-gnu")
 PYTHON = Path("/usr/bin/python3")
@@ -110,7 +111,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
         # dpkg lists paths as the package ships them: /lib/..., reached through the symlink
         File(
             "var/lib/dpkg/info/libc6:amd64.list",
-            f"/.\n/lib\n/lib/x86_64-linux-gnu/libc.so.6\n/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n".encode(),
+            b"/.\n/lib\n/lib/x86_64-linux-gnu/libc.so.6\n/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n",
         ),
         File(
             "var/lib/dpkg/info/coreutils.list", b"/.\n/bin/true\n/lib/x86_64-linux-gnu/libc.so.6\n"

@@ -61,8 +61,10 @@ def _size(report: PackageReport, path: str) -> int:
 
 def analyse_packages(opened: OpenedImage, reach: bool = True) -> PackageReport:
     tree = opened.analysis.tree
-    attribution = attribute(read_databases(tree, opened.blobs), tree)
+    attribution = attribute(read_databases(tree, opened.blobs, opened.image.layers), tree)
     estimate_ = (
-        estimate(opened.spec.config.runtime, tree, opened.blobs, attribution) if reach else None
+        estimate(opened.spec.config.runtime, tree, opened.blobs, opened.image.layers, attribution)
+        if reach
+        else None
     )
     return PackageReport(attribution, estimate_)

@@ -7,12 +7,12 @@ changed, to give the installed packages after each layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..content import read_members
 from ..filetree import FileTree
-from ..model import BlobRef, EntryKind
+from ..model import BlobRef, Entry, EntryKind, Layer
 from . import apk, dpkg, npm, python, rpm
 from .model import Ecosystem, Package
 
@@ -65,19 +65,43 @@ def _wanted(tree: FileTree) -> tuple[list[set[str]], list[set[str]], list[str]]:
     return writes, removes, notices
 
 
-def read_contents(blobs: tuple[BlobRef, ...], wanted: list[set[str]]) -> list[dict[str, bytes]]:
+class _Done(Exception):
+    """Raised from a consumer once the last wanted member of a layer has been read."""
+
+
+def read_layer_files(ref: BlobRef, entries: Sequence[Entry], wanted: set[str]) -> dict[str, bytes]:
+    """The contents of the `wanted` files of one layer; the blob is read up to the last of them.
+
+    The layer's entries are its tar members in order, so the number of times each wanted path
+    occurs is known: reading stops after its last occurrence (a later copy wins, as in tar).
+    """
+    left = sum(1 for e in entries if e.path in wanted)
+    got: dict[str, bytes] = {}
+    if not left:
+        return got
+
+    def keep(path: str, chunks: Iterator[bytes]) -> None:
+        nonlocal left
+        got[path] = b"".join(chunks)
+        left -= 1
+        if left <= 0:
+            raise _Done
+
+    try:
+        read_members(ref, wanted, keep)
+    except _Done:
+        pass
+    return got
+
+
+def read_contents(
+    blobs: tuple[BlobRef, ...], layers: Sequence[Layer], wanted: list[set[str]]
+) -> list[dict[str, bytes]]:
     """The contents of the wanted files of each layer, each blob read once (none if none)."""
-    out: list[dict[str, bytes]] = [{} for _ in wanted]
-    for layer, paths in enumerate(wanted):
-        if not paths:
-            continue
-        got = out[layer]
-
-        def keep(path: str, chunks: Iterator[bytes], got: dict[str, bytes] = got) -> None:
-            got[path] = b"".join(chunks)
-
-        read_members(blobs[layer], paths, keep)
-    return out
+    return [
+        read_layer_files(blobs[i], layers[i].entries, paths) if paths else {}
+        for i, paths in enumerate(wanted)
+    ]
 
 
 class _Replay:
@@ -150,17 +174,19 @@ _PARSERS: dict[Ecosystem, Callable[[str, Mapping[str, bytes]], list[Package]]] =
 }
 
 
-def read_databases(tree: FileTree, blobs: tuple[BlobRef, ...]) -> Databases:
+def read_databases(
+    tree: FileTree, blobs: tuple[BlobRef, ...], layers: Sequence[Layer]
+) -> Databases:
     """The installed packages after each layer of the image `tree` was built from."""
     writes, removes, notices = _wanted(tree)
-    contents = read_contents(blobs, writes)
+    contents = read_contents(blobs, layers, writes)
     replay = _Replay()
-    layers: list[dict[Key, Package]] = []
+    snapshots: list[dict[Key, Package]] = []
     current: dict[Key, Package] = {}
     for layer in range(tree.layer_count):
         if contents[layer] or removes[layer]:
             replay.apply(contents[layer], removes[layer])
             current = replay.packages()
-        layers.append(current)
+        snapshots.append(current)
     read = tuple(i for i, w in enumerate(writes) if w)
-    return Databases(tuple(layers), tuple(notices), read)
+    return Databases(tuple(snapshots), tuple(notices), read)

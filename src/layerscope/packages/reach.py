@@ -14,15 +14,16 @@ import ast
 import fnmatch
 import io
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..content import origin, read_members
+from ..content import origin
 from ..errors import LayerscopeError
 from ..filetree import FileTree
-from ..model import BlobRef, EntryKind
+from ..model import BlobRef, EntryKind, Layer
 from ..oci import RuntimeConfig
 from .attribution import Attribution
+from .collect import read_layer_files
 from .fspath import Resolver
 from .model import Ecosystem
 from .python import normalize
@@ -50,8 +51,14 @@ class Reach:
 
 
 class _Walk:
-    def __init__(self, config: RuntimeConfig, tree: FileTree, blobs: tuple[BlobRef, ...]) -> None:
-        self.tree, self.blobs = tree, blobs
+    def __init__(
+        self,
+        config: RuntimeConfig,
+        tree: FileTree,
+        blobs: tuple[BlobRef, ...],
+        layers: Sequence[Layer],
+    ) -> None:
+        self.tree, self.blobs, self.layers = tree, blobs, layers
         self.resolve = Resolver(tree.live)
         self.env = dict(e.split("=", 1) for e in config.env if "=" in e)
         self.workdir = config.working_dir.strip("/")
@@ -100,13 +107,9 @@ class _Walk:
             by_layer.setdefault(where.layer, {})[where.path] = path
         out: dict[str, bytes] = {}
         for layer, names in sorted(by_layer.items()):
-
-            def keep(
-                member: str, chunks: Iterable[bytes], names: Mapping[str, str] = names
-            ) -> None:
-                out[names[member]] = b"".join(chunks)
-
-            read_members(self.blobs[layer], set(names), keep)
+            got = read_layer_files(self.blobs[layer], self.layers[layer].entries, set(names))
+            for member, data in got.items():
+                out[names[member]] = data
         return out
 
     # -- following ------------------------------------------------------------------------
@@ -343,11 +346,15 @@ def _conf_files(tree: FileTree) -> list[str]:
 
 
 def estimate(
-    config: RuntimeConfig, tree: FileTree, blobs: tuple[BlobRef, ...], attribution: Attribution
+    config: RuntimeConfig,
+    tree: FileTree,
+    blobs: tuple[BlobRef, ...],
+    layers: Sequence[Layer],
+    attribution: Attribution,
 ) -> Reach:
     """Follow the entrypoint at the final layer; the packages whose files it reaches."""
     argv = (*config.entrypoint, *config.cmd)
-    walk = _Walk(config, tree, blobs)
+    walk = _Walk(config, tree, blobs, layers)
     program = walk.which(argv[0]) if argv else None
     if not argv:
         walk.notes.append("the image sets no Entrypoint or Cmd: nothing is reached")
