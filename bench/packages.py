@@ -22,8 +22,14 @@ RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 
 def timed(cmd: list[str], cwd: str) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd,
-                   env={**os.environ, "CI": ""}, check=False)
+    subprocess.run(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=cwd,
+        env={**os.environ, "CI": ""},
+        check=False,
+    )
     return time.perf_counter() - start
 
 
@@ -54,8 +60,10 @@ def main() -> int:
         ratio = f"  ({value / med['dive --ci']:.2f}x dive)" if "dive --ci" in med else ""
         print(f"  {name:24} {value:7.3f} s{ratio}")
     added = med["summary (packages)"] / med["summary --no-packages"] - 1
-    print(f"  package attribution + reach add {added * 100:+.1f} % to the summary's cold time "
-          "(budget +20 %)")
+    print(
+        f"  package attribution + reach add {added * 100:+.1f} % to the summary's cold time "
+        "(budget +20 %)"
+    )
     return 0
 
 

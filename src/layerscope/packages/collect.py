@@ -7,6 +7,7 @@ changed, to give the installed packages after each layer.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -87,10 +88,8 @@ def read_layer_files(ref: BlobRef, entries: Sequence[Entry], wanted: set[str]) -
         if left <= 0:
             raise _Done
 
-    try:
+    with contextlib.suppress(_Done):
         read_members(ref, wanted, keep)
-    except _Done:
-        pass
     return got
 
 
