@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean verify-security check-installed
+.PHONY: install demo test check lint typecheck imports unit bench clean check-installed verify-packages verify-security
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,6 +49,12 @@ bench: $(STAMP)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
 	$(PY) bench/security.py
+	$(PY) bench/packages.py
+
+# Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
+verify-packages: $(STAMP)
+	$(PY) scripts/verify_packages.py
+
 
 # The security findings on the real pyapp build ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
 verify-security: $(STAMP)

@@ -19,13 +19,11 @@ from .ci import Rule, evaluate, load_rules_file, passed, resolve_rules
 from .ci import describe as describe_ci
 from .errors import ConfigError, ExitCode, LayerscopeError
 from .export import to_document, write_json
-from .findings.secure import add_arguments as add_security_arguments
-from .findings.secure import scan_json, scan_limit, scan_note, secure, security_text
-from .findings.security import SecurityResult
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
+from .packages import command as packages
 from .report import ci_report, summary
-from .session import OpenedImage
+from .session import OpenedImage, open_image
 from .sources.credentials import Credentials
 from .sources.resolve import ARCHIVE_SCHEMES, LIVE_SCHEMES, Request
 from .sources.resolve import open_spec as resolve_spec
@@ -134,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
-    add_security_arguments(p)
+    packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -193,15 +191,23 @@ def _cache(args: argparse.Namespace) -> LayerCache | None:
     return None if args.no_cache else LayerCache(default_dir())
 
 
-def load_analysis(args: argparse.Namespace) -> tuple[Analysis, SecurityResult]:
-    """The analysis, redacted of every secret the security rules found, and their findings."""
+def load_analysis(args: argparse.Namespace) -> Analysis:
     spec = open_spec(args)
     cache = _cache(args)
     try:
-        opened = OpenedImage(spec, analyse(load_image(spec, _progress_printer(), cache)))
-        return secure(opened, args.security, scan_limit(args))
+        return analyse(load_image(spec, _progress_printer(), cache))
     finally:
         spec.close()
+        if cache is not None and cache.write_errors:
+            _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
+
+
+def open_analysed(args: argparse.Namespace) -> OpenedImage:
+    """The image read and analysed, still open (package databases and files are read from it)."""
+    cache = _cache(args)
+    try:
+        return open_image(open_spec(args), _progress_printer(), cache)
+    finally:
         if cache is not None and cache.write_errors:
             _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
 
@@ -216,7 +222,6 @@ def explore(args: argparse.Namespace) -> int:
 
     def loader(progress: ProgressFn) -> OpenedImage:
         opened = OpenedImage(spec, analyse(load_image(spec, progress, _cache(args))))
-        opened.analysis = secure(opened, args.security, scan_limit(args))[0]  # secrets redacted
         opened.index  # noqa: B018  (built in the loading thread, not on the first frame)
         return opened
 
@@ -258,22 +263,24 @@ def run(args: argparse.Namespace) -> int:
     if not ci_mode and args.json is None and not args.summary and _interactive():
         return explore(args)
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
-    scan_limit(args)  # a bad --scan-limit fails before the long load
-    analysis, security = load_analysis(args)
-    results = evaluate(rules, analysis) if rules is not None else None
-    if security.scan is not None:
-        _note(scan_note(security.scan))
+    plan = packages.plan(args, gate, text=not gate and args.json is None)
+    with open_analysed(args) as opened:
+        analysis = opened.analysis
+        pkgs = packages.analyse(plan, opened)
+    results = (
+        evaluate(rules, analysis) + packages.results(plan, pkgs) if rules is not None else None
+    )
+    packages.write_sbom(args, pkgs, analysis.image.name)
     if args.json is not None:
-        extensions = {"security": scan_json(security.scan)}
-        doc = to_document(analysis, describe_ci(results) if results else None, extensions)
-        write_json(doc, args.json)
+        ci_doc = describe_ci(results) if results else None
+        write_json(to_document(analysis, ci_doc, packages.extensions(args, pkgs)), args.json)
     if results is not None:
         out = sys.stderr if args.json == "-" else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
-    if args.json is None:
+    if args.json is None and args.sbom != "-":
         sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
-        sys.stdout.write(security_text(security))
+        sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
 
