@@ -13,16 +13,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .analysis import Analysis, analyse
+from .analysis import analyse
 from .cache import LayerCache, default_dir
 from .ci import Rule, evaluate, load_rules_file, passed, resolve_rules
 from .ci import describe as describe_ci
 from .errors import ConfigError, ExitCode, LayerscopeError
 from .export import to_document, write_json
+from .findings.command import add_arguments as advisor_arguments
+from .findings.command import prepare as prepare_advisor
+from .findings.document import extension as findings_extension
+from .findings.render import advice_section
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
 from .report import ci_report, summary
-from .session import OpenedImage
+from .session import OpenedImage, open_image
 from .sources.credentials import Credentials
 from .sources.resolve import ARCHIVE_SCHEMES, LIVE_SCHEMES, Request
 from .sources.resolve import open_spec as resolve_spec
@@ -131,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
+    advisor_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -189,13 +194,13 @@ def _cache(args: argparse.Namespace) -> LayerCache | None:
     return None if args.no_cache else LayerCache(default_dir())
 
 
-def load_analysis(args: argparse.Namespace) -> Analysis:
+def open_session(args: argparse.Namespace) -> OpenedImage:
+    """The image read and analysed, still open for the findings that read contents."""
     spec = open_spec(args)
     cache = _cache(args)
     try:
-        return analyse(load_image(spec, _progress_printer(), cache))
+        return open_image(spec, _progress_printer(), cache)
     finally:
-        spec.close()
         if cache is not None and cache.write_errors:
             _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
 
@@ -248,19 +253,31 @@ def run(args: argparse.Namespace) -> int:
     # set by every CI service), so a JSON-export job does not start failing; an explicit --ci
     # with --json does both.
     gate = ci_mode and (args.json is None or ci_flag)
-    if not ci_mode and args.json is None and not args.summary and _interactive():
+    quiet = args.json is None and not args.summary and not args.sarif and not args.fix
+    if not ci_mode and quiet and _interactive():
         return explore(args)
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
-    analysis = load_analysis(args)
-    results = evaluate(rules, analysis) if rules is not None else None
-    if args.json is not None:
-        write_json(to_document(analysis, describe_ci(results) if results else None), args.json)
+    advisor = prepare_advisor(args, gate)
+    with open_session(args) as opened:
+        analysis = opened.analysis
+        advice = advisor.advise(opened)
+        results = None
+        if rules is not None:
+            results = evaluate(rules, analysis) + advisor.gate(analysis, advice)
+        if args.json is not None:
+            ci = describe_ci(results) if results else None
+            doc = to_document(analysis, ci, findings_extension(advice))
+            write_json(doc, args.json)
+        advisor.write_sarif(advice, opened)
+        if args.fix:
+            sys.stdout.write(advisor.diff(opened, advice))
     if results is not None:
-        out = sys.stderr if args.json == "-" else sys.stdout
+        out = sys.stderr if args.json == "-" or args.fix else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
-    if args.json is None:
-        sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
+    if args.json is None and not args.fix:
+        color = _use_color(sys.stdout)
+        sys.stdout.write(summary(analysis, color) + advice_section(advice, analysis.image, color))
     return EXIT_OK
 
 
