@@ -34,7 +34,7 @@ BOOKKEEPING = matcher(
     )
 )
 
-_PURGE = re.compile(
+PURGE = re.compile(
     r"\b(apt-get|apt)\s+(-\S+\s+)*(purge|remove|autoremove)\b|\bdpkg\s+(-P|-r|--purge|--remove)"
     r"|\bapk\s+del\b|\b(dnf|yum|microdnf)\s+(-\S+\s+)*(remove|erase|autoremove)\b"
     r"|\bpip3?\s+uninstall\b|\bnpm\s+(uninstall|prune)\b"
@@ -63,7 +63,7 @@ def deleted_findings(image: Image, waste: WasteModel) -> list[Finding]:
     for (layer, ended), refs in sorted(_groups(waste, _DELETED).items()):
         total = sum(r.size for r in refs)
         later = instruction(image, ended)
-        if _PURGE.search(later):
+        if PURGE.search(later):
             title = (
                 f"packages removed in layer {ended} free nothing: their files are still "
                 f"stored in layer {layer}"
