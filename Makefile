@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean check-installed
+.PHONY: install demo test check lint typecheck imports unit bench clean check-installed \
+	verify-advisor rules-doc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -48,6 +49,14 @@ bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
+
+# The advisor on the real pyapp build (root, dockerd, the package mirrors); PYAPP_OUT=DIR uses an
+# existing build instead of building one; ARGS=--no-build skips building the --fix result.
+verify-advisor: $(STAMP)
+	$(PY) scripts/verify_advisor.py $(ARGS)
+
+rules-doc: $(STAMP)
+	$(PY) -m layerscope.findings.registry > docs/rules.md
 
 clean:
 	rm -rf $(VENV) build bench/out

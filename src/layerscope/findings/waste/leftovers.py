@@ -31,6 +31,7 @@ BOOKKEEPING = matcher(
         "etc/alternatives/*",
         "var/lib/systemd/*",
         "etc/mtab",
+        "var/cache/ldconfig/*",
     )
 )
 
