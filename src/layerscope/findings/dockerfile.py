@@ -90,6 +90,7 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
             end = heredoc.group(1)
             while i + 1 < len(lines) and lines[i + 1].strip() != end:
                 i += 1
+                joined += "\n" + lines[i]
             i += 1
         keyword, _, rest = joined.partition(" ")
         keyword = keyword.upper()

@@ -79,7 +79,7 @@ class _Plan:
             if p.state is not PathState.HIDDEN:
                 continue
             later = self.ins(self.ended_by.get((p.path, p.layer)))
-            if later is None or later.keyword != "RUN" or later is creator:
+            if later is None or later.keyword != "RUN" or later is creator or "\n" in later.text:
                 continue
             e = self.edit(later)
             for i, seg in enumerate(e.segments):
@@ -176,8 +176,8 @@ def _apply(plan: _Plan, f: Finding) -> None:
         _apply_rewrite(plan, f)
         return
     creator = plan.ins(f.cited)
-    if creator is None or creator.keyword != "RUN":
-        return
+    if creator is None or creator.keyword != "RUN" or "\n" in creator.text:
+        return  # a here-document RUN is left to people
     if rid in CLEANUPS:
         plan.cleanup(creator, CLEANUPS[rid])
         plan.drop_later_rm(f, creator, keep=False)

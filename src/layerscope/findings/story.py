@@ -38,7 +38,7 @@ def _g(
 GROUPS: tuple[Group, ...] = (
     _g(
         "accounts",
-        "account databases rewritten (passwd, shadow, group, gshadow, with their - backups)",
+        "account databases rewritten: passwd, shadow, group, gshadow and their - backups",
         "account databases removed",
         "etc/passwd",
         "etc/passwd-",
@@ -55,7 +55,7 @@ GROUPS: tuple[Group, ...] = (
     ),
     _g(
         "login-logs",
-        "login logs written (lastlog, faillog)",
+        "login logs written: lastlog, faillog",
         "login logs removed",
         "var/log/lastlog",
         "var/log/faillog",
