@@ -111,7 +111,7 @@ GROUPS: tuple[Group, ...] = (
         count_by="*/node_modules/*/package.json",
         unit="package",
     ),
-    _g("homes", "a home directory created", "a home directory removed", "home/*", "root/.*"),
+    _g("homes", "a home directory created", "a home directory removed", "home/*"),
     _g(
         "certificates",
         "certificates regenerated",
@@ -203,6 +203,9 @@ def _tally(tree: FileTree, layer: int) -> dict[tuple[str, str, str], _Tally]:
         if version.change is Change.UNMODIFIED:
             continue
         group = group_of(path)
+        shown = entry if entry is not None else tree.state_at(path, layer - 1)
+        if version.change is Change.REMOVED and shown is not None and shown.kind is EntryKind.DIR:
+            continue  # its files are told; the directory itself is not news
         if version.change is Change.REMOVED:
             key = (
                 (group.removed, group.unit, group.name)
@@ -223,14 +226,13 @@ def _tally(tree: FileTree, layer: int) -> dict[tuple[str, str, str], _Tally]:
             key = (f"files written under {_top(path)}", "file", "")
         t = tallies.setdefault(key, _Tally())
         t.files += 1
-        shown = entry if entry is not None else tree.state_at(path, layer - 1)
         if shown is not None and shown.kind is EntryKind.FILE:
             t.bytes += shown.size
         if group is not None and group.count_by:
             unit = _unit(path, group.count_by)
             if unit:
                 t.units.add(unit)
-        sample = "/" + "/".join(path.split("/")[: 1 if path.startswith("root/") else 2])
+        sample = "/" + "/".join(path.split("/")[:2])
         if group is None or group.name != "homes":
             sample = "/" + path
         if len(t.samples) < 3 and sample not in t.samples:
