@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
 .PHONY: install demo test check lint typecheck imports unit bench clean check-installed \
-	verify-advisor rules-doc
+	verify-packages verify-advisor rules-doc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,6 +49,11 @@ bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
+	$(PY) bench/packages.py
+
+# Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
+verify-packages: $(STAMP)
+	$(PY) scripts/verify_packages.py
 
 # The advisor on the real pyapp build (root, dockerd, the package mirrors); PYAPP_OUT=DIR uses an
 # existing build instead of building one; ARGS=--no-build skips building the --fix result.

@@ -25,6 +25,7 @@ from .findings.document import extension as findings_extension
 from .findings.render import advice_section
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
+from .packages import command as packages
 from .report import ci_report, summary
 from .session import OpenedImage, open_image
 from .sources.credentials import Credentials
@@ -136,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read every layer, and store none, instead of using the layer cache",
     )
     advisor_arguments(p)
+    packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -194,12 +196,11 @@ def _cache(args: argparse.Namespace) -> LayerCache | None:
     return None if args.no_cache else LayerCache(default_dir())
 
 
-def open_session(args: argparse.Namespace) -> OpenedImage:
-    """The image read and analysed, still open for the findings that read contents."""
-    spec = open_spec(args)
+def open_analysed(args: argparse.Namespace) -> OpenedImage:
+    """The image read and analysed, still open (package databases and files are read from it)."""
     cache = _cache(args)
     try:
-        return open_image(spec, _progress_printer(), cache)
+        return open_image(open_spec(args), _progress_printer(), cache)
     finally:
         if cache is not None and cache.write_errors:
             _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
@@ -258,26 +259,32 @@ def run(args: argparse.Namespace) -> int:
         return explore(args)
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
     advisor = prepare_advisor(args, gate)
-    with open_session(args) as opened:
+    plan = packages.plan(args, gate, text=not gate and args.json is None)
+    with open_analysed(args) as opened:
         analysis = opened.analysis
         advice = advisor.advise(opened)
-        results = None
-        if rules is not None:
-            results = evaluate(rules, analysis) + advisor.gate(analysis, advice)
-        if args.json is not None:
-            ci = describe_ci(results) if results else None
-            doc = to_document(analysis, ci, findings_extension(advice))
-            write_json(doc, args.json)
+        pkgs = packages.analyse(plan, opened)
         advisor.write_sarif(advice, opened)
-        if args.fix:
-            sys.stdout.write(advisor.diff(opened, advice))
+        fix = advisor.diff(opened, advice) if args.fix else None
+    results = None
+    if rules is not None:
+        results = evaluate(rules, analysis) + advisor.gate(analysis, advice)
+        results += packages.results(plan, pkgs)
+    packages.write_sbom(args, pkgs, analysis.image.name)
+    if args.json is not None:
+        ci_doc = describe_ci(results) if results else None
+        extensions = {**findings_extension(advice), **packages.extensions(args, pkgs)}
+        write_json(to_document(analysis, ci_doc, extensions), args.json)
+    if fix is not None:
+        sys.stdout.write(fix)
     if results is not None:
         out = sys.stderr if args.json == "-" or args.fix else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
-    if args.json is None and not args.fix:
+    if args.json is None and args.sbom != "-" and not args.fix:
         color = _use_color(sys.stdout)
         sys.stdout.write(summary(analysis, color) + advice_section(advice, analysis.image, color))
+        sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
 
