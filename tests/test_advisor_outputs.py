@@ -314,3 +314,10 @@ def test_small_findings_keep_their_rules_severity_apart(tmp_path: Path) -> None:
     img = build(tmp_path, BASE, run("apt-get update", big("var/lib/apt/lists/x", 10)))
     (f,) = of_rule(advice_of(img), "LS-W001")
     assert replace(f, severity=None).level is Severity.MEDIUM and f.level is Severity.INFO
+
+
+def test_other_sections_of_the_policy_file_are_left_to_their_owners(tmp_path: Path) -> None:
+    img = str(_bloated(tmp_path))
+    (tmp_path / ".layerscope.yaml").write_text("maxLayerSize: 1MB\npackages:\n  deny: [gcc*]\n")
+    proc = cli([img, "--ci"], cwd=tmp_path)
+    assert proc.returncode == 1 and "FAIL: maxLayerSize: largest layer 1" in proc.stdout

@@ -96,7 +96,15 @@ def load_policy(path: Path) -> Policy:
     rules = doc.get("rules", doc) or {}
     if not isinstance(rules, dict):
         raise ConfigError(f"{path}: 'rules' must be a mapping")
-    unknown = sorted(set(map(str, rules)) - set(KEYS) - {"rules"})
+    # Other capabilities keep their own sections in the same file (`packages:` ...): a mapping
+    # at the top level is theirs; an unknown scalar there is a misspelt rule.
+    unknown = sorted(
+        str(k)
+        for k, v in rules.items()
+        if str(k) not in KEYS
+        and str(k) != "rules"
+        and (rules is not doc or not isinstance(v, dict))
+    )
     if unknown:
         raise ConfigError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
     fail_on = _strings(path, "failOn", rules.get("failOn"))
