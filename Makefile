@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean check-installed verify-packages verify-security
+.PHONY: install demo test check lint typecheck imports unit bench clean check-installed \
+	verify-packages verify-advisor verify-security rules-doc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -55,6 +56,13 @@ bench: $(STAMP)
 verify-packages: $(STAMP)
 	$(PY) scripts/verify_packages.py
 
+# The advisor on the real pyapp build (root, dockerd, the package mirrors); PYAPP_OUT=DIR uses an
+# existing build instead of building one; ARGS=--no-build skips building the --fix result.
+verify-advisor: $(STAMP)
+	$(PY) scripts/verify_advisor.py $(ARGS)
+
+rules-doc: $(STAMP)
+	$(PY) -m layerscope.findings.registry > docs/rules.md
 
 # The security findings on the real pyapp build ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
 verify-security: $(STAMP)

@@ -13,12 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .analysis import Analysis, analyse
+from .analysis import analyse
 from .cache import LayerCache, default_dir
 from .ci import Rule, evaluate, load_rules_file, passed, resolve_rules
 from .ci import describe as describe_ci
 from .errors import ConfigError, ExitCode, LayerscopeError
 from .export import to_document, write_json
+from .findings.command import add_arguments as advisor_arguments
+from .findings.command import prepare as prepare_advisor
+from .findings.document import extension as findings_extension
+from .findings.render import advice_section
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
 from .packages import command as packages
@@ -132,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
+    advisor_arguments(p)
     packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
@@ -189,17 +194,6 @@ def open_spec(args: argparse.Namespace) -> ImageSpec:
 
 def _cache(args: argparse.Namespace) -> LayerCache | None:
     return None if args.no_cache else LayerCache(default_dir())
-
-
-def load_analysis(args: argparse.Namespace) -> Analysis:
-    spec = open_spec(args)
-    cache = _cache(args)
-    try:
-        return analyse(load_image(spec, _progress_printer(), cache))
-    finally:
-        spec.close()
-        if cache is not None and cache.write_errors:
-            _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
 
 
 def open_analysed(args: argparse.Namespace) -> OpenedImage:
@@ -260,26 +254,36 @@ def run(args: argparse.Namespace) -> int:
     # set by every CI service), so a JSON-export job does not start failing; an explicit --ci
     # with --json does both.
     gate = ci_mode and (args.json is None or ci_flag)
-    if not ci_mode and args.json is None and not args.summary and _interactive():
+    quiet = args.json is None and not args.summary and not args.sarif and not args.fix
+    if not ci_mode and quiet and _interactive():
         return explore(args)
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
+    advisor = prepare_advisor(args, gate)
     plan = packages.plan(args, gate, text=not gate and args.json is None)
     with open_analysed(args) as opened:
         analysis = opened.analysis
+        advice = advisor.advise(opened)
         pkgs = packages.analyse(plan, opened)
-    results = (
-        evaluate(rules, analysis) + packages.results(plan, pkgs) if rules is not None else None
-    )
+        advisor.write_sarif(advice, opened)
+        fix = advisor.diff(opened, advice) if args.fix else None
+    results = None
+    if rules is not None:
+        results = evaluate(rules, analysis) + advisor.gate(analysis, advice)
+        results += packages.results(plan, pkgs)
     packages.write_sbom(args, pkgs, analysis.image.name)
     if args.json is not None:
         ci_doc = describe_ci(results) if results else None
-        write_json(to_document(analysis, ci_doc, packages.extensions(args, pkgs)), args.json)
+        extensions = {**findings_extension(advice), **packages.extensions(args, pkgs)}
+        write_json(to_document(analysis, ci_doc, extensions), args.json)
+    if fix is not None:
+        sys.stdout.write(fix)
     if results is not None:
-        out = sys.stderr if args.json == "-" else sys.stdout
+        out = sys.stderr if args.json == "-" or args.fix else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
-    if args.json is None and args.sbom != "-":
-        sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
+    if args.json is None and args.sbom != "-" and not args.fix:
+        color = _use_color(sys.stdout)
+        sys.stdout.write(summary(analysis, color) + advice_section(advice, analysis.image, color))
         sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
