@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..analysis import Analysis
 from ..ci import RuleResult
@@ -18,6 +19,7 @@ from ..export import write_json
 from ..session import OpenedImage
 from . import dockerfile as df
 from .advice import Advice, advise
+from .document import extension
 from .engine import FindingOptions
 from .fix import fix_diff
 from .gate import Policy, evaluate, find_policy
@@ -53,20 +55,27 @@ class Advisor:
     policy: Policy | None
     sarif: str | None
     fix: bool
+    needed: bool = True
+    """False for a dive-style CI run that shows no finding: no JSON, SARIF, diff or policy."""
 
-    def advise(self, opened: OpenedImage) -> Advice:
+    def advise(self, opened: OpenedImage) -> Advice | None:
+        if not self.needed:
+            return None
         mapping = df.map_layers(self.dockerfile, opened.image) if self.dockerfile else None
         return advise(opened, FindingOptions(dockerfile=mapping))
 
-    def gate(self, analysis: Analysis, advice: Advice) -> list[RuleResult]:
-        return evaluate(self.policy, analysis, advice) if self.policy else []
+    def gate(self, analysis: Analysis, advice: Advice | None) -> list[RuleResult]:
+        return evaluate(self.policy, analysis, advice) if self.policy and advice else []
 
-    def write_sarif(self, advice: Advice, opened: OpenedImage) -> None:
-        if self.sarif:
+    def write_sarif(self, advice: Advice | None, opened: OpenedImage) -> None:
+        if self.sarif and advice is not None:
             write_json(to_sarif(advice, opened.image), self.sarif)
 
-    def diff(self, opened: OpenedImage, advice: Advice) -> str:
-        assert self.dockerfile is not None
+    def extensions(self, advice: Advice | None) -> dict[str, Any]:
+        return extension(advice) if advice is not None else {}
+
+    def diff(self, opened: OpenedImage, advice: Advice | None) -> str:
+        assert self.dockerfile is not None and advice is not None
         mapping = df.map_layers(self.dockerfile, opened.image)
         return fix_diff(self.dockerfile, mapping, advice, opened.analysis)
 
@@ -76,4 +85,5 @@ def prepare(args: argparse.Namespace, gate: bool) -> Advisor:
         raise ConfigError("--fix needs --dockerfile PATH")
     dockerfile = df.read(Path(args.dockerfile)) if args.dockerfile else None
     policy = find_policy(args.policy) if gate or args.policy else None
-    return Advisor(dockerfile, policy, args.sarif, args.fix)
+    shown = not gate or args.json is not None or args.sarif or args.fix or policy is not None
+    return Advisor(dockerfile, policy, args.sarif, args.fix, bool(shown))
