@@ -2,7 +2,8 @@
 
 On the generated big image (bench/run.py makes it) and any image paths given: `dive --ci`,
 `layerscope --ci` (dive's rules only: no finding is computed) and `layerscope --summary
---no-packages` (every finding and each layer's story; the package report is measured apart). Warm: the layer cache is filled by a first, unmeasured run.
+--no-packages` (every finding and each layer's story; the package report is measured apart).
+Warm: the layer cache is filled by a first, unmeasured run.
 
     python bench/advisor.py [--runs N] [IMAGE ...]
 """
