@@ -321,3 +321,44 @@ def test_other_sections_of_the_policy_file_are_left_to_their_owners(tmp_path: Pa
     (tmp_path / ".layerscope.yaml").write_text("maxLayerSize: 1MB\npackages:\n  deny: [gcc*]\n")
     proc = cli([img, "--ci"], cwd=tmp_path)
     assert proc.returncode == 1 and "FAIL: maxLayerSize: largest layer 1" in proc.stdout
+
+
+PURGED = """\
+FROM debian
+RUN apt-get update && apt-get install -y python3-pip
+RUN pip install flask
+RUN useradd app
+RUN apt-get purge -y python3-pip
+"""
+
+
+def test_fix_folds_a_later_purge_with_the_runs_that_need_the_package(tmp_path: Path) -> None:
+    pip_files = [big("usr/bin/pip", 1 * MB), big("usr/lib/python3/dist-packages/pip/x.py", 3 * MB)]
+    img = build(
+        tmp_path,
+        run("debian base", D("etc"), F("etc/os-release", b"x")),
+        run("apt-get update && apt-get install -y python3-pip", *pip_files),
+        run("pip install flask", big("usr/local/lib/flask.py")),
+        run("useradd app", F("etc/passwd", b"app:x:1000")),
+        run(
+            "apt-get purge -y python3-pip",
+            W("usr/bin/pip"),
+            W("usr/lib/python3/dist-packages/pip"),
+        ),
+    )
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(PURGED)
+    proc = cli([str(img), "--dockerfile", str(dockerfile), "--fix"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    subprocess.run(["patch", "-s", str(dockerfile)], input=proc.stdout, text=True, check=True)
+    assert (
+        dockerfile.read_text()
+        == """\
+FROM debian
+RUN apt-get update \\
+ && apt-get install -y python3-pip \\
+ && pip install flask \\
+ && apt-get purge -y python3-pip
+RUN useradd app
+"""
+    )
