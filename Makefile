@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) bench/registry.py
 	$(PY) bench/security.py
 	$(PY) bench/packages.py
+	$(PY) bench/advisor.py
 
 # Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
 verify-packages: $(STAMP)

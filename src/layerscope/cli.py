@@ -21,7 +21,6 @@ from .errors import ConfigError, ExitCode, LayerscopeError
 from .export import to_document, write_json
 from .findings.command import add_arguments as advisor_arguments
 from .findings.command import prepare as prepare_advisor
-from .findings.document import extension as findings_extension
 from .findings.render import advice_section
 from .findings.secure import add_arguments as security_arguments
 from .findings.secure import scan_json, scan_limit, scan_note, secure
@@ -281,7 +280,7 @@ def run(args: argparse.Namespace) -> int:
     packages.write_sbom(args, pkgs, analysis.image.name)
     if args.json is not None:
         ci_doc = describe_ci(results) if results else None
-        extensions = {**findings_extension(advice), **packages.extensions(args, pkgs)}
+        extensions = {**advisor.extensions(advice), **packages.extensions(args, pkgs)}
         extensions["security"] = scan_json(security.scan)
         write_json(to_document(analysis, ci_doc, extensions), args.json)
     if fix is not None:
@@ -292,7 +291,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK if passed(results) else EXIT_FAILED
     if args.json is None and args.sbom != "-" and not args.fix:
         color = _use_color(sys.stdout)
-        sys.stdout.write(summary(analysis, color) + advice_section(advice, analysis.image, color))
+        sys.stdout.write(summary(analysis, color))
+        if advice is not None:
+            sys.stdout.write(advice_section(advice, analysis.image, color))
         sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
