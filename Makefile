@@ -40,10 +40,11 @@ check: lint typecheck imports unit
 
 test: check
 
+# `make bench QUICK=1`: only the synthetic image's docker-archive and gzip OCI archive (~2 min).
 bench: $(STAMP)
-	$(PY) bench/run.py $(ARGS)
-	$(PY) bench/tui.py
-	$(PY) bench/registry.py
+	$(PY) bench/run.py $(if $(QUICK),--quick) $(ARGS)
+	$(if $(QUICK),,$(PY) bench/tui.py --dive-timeout 60)
+	$(if $(QUICK),,$(PY) bench/registry.py)
 
 clean:
 	rm -rf $(VENV) build bench/out
