@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from layerscope.filetree import Change
-from layerscope.ui.app import ExplorerScreen, LayerscopeApp, Loaded
+from layerscope.session import OpenedImage
+from layerscope.ui.app import ExplorerScreen, LayerscopeApp
 from layerscope.ui.panes import LayerList, WasteList
 from layerscope.ui.screens import HelpScreen, HistoryScreen, PromptScreen, ViewerScreen
 from layerscope.ui.treepane import FileTreePane
@@ -35,10 +36,10 @@ def pilot(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+def sample(tmp_path_factory: pytest.TempPathFactory) -> OpenedImage:
     path = write_docker_archive(sample_image(), tmp_path_factory.mktemp("ui") / "sample.tar")
     loaded = explorer_data(path)
-    assert isinstance(loaded, Loaded)
+    assert isinstance(loaded, OpenedImage)
     return loaded
 
 
@@ -52,7 +53,7 @@ def shown(app: LayerscopeApp) -> list[str]:
 
 
 @pilot
-async def test_opens_on_layer_zero_with_layers_focused(sample: Loaded) -> None:
+async def test_opens_on_layer_zero_with_layers_focused(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -65,7 +66,7 @@ async def test_opens_on_layer_zero_with_layers_focused(sample: Loaded) -> None:
 
 
 @pilot
-async def test_layer_keys_move_and_show_the_layer_changes(sample: Loaded) -> None:
+async def test_layer_keys_move_and_show_the_layer_changes(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down")
@@ -96,7 +97,7 @@ async def test_layer_keys_move_and_show_the_layer_changes(sample: Loaded) -> Non
 
 
 @pilot
-async def test_aggregated_and_layer_modes(sample: Loaded) -> None:
+async def test_aggregated_and_layer_modes(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "down")  # layer 3: COPY /app
@@ -115,7 +116,7 @@ async def test_aggregated_and_layer_modes(sample: Loaded) -> None:
 
 
 @pilot
-async def test_tab_moves_between_panes_and_tree_keys_work(sample: Loaded) -> None:
+async def test_tab_moves_between_panes_and_tree_keys_work(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -134,7 +135,7 @@ async def test_tab_moves_between_panes_and_tree_keys_work(sample: Loaded) -> Non
 
 
 @pilot
-async def test_collapse_expand_one_and_all(sample: Loaded) -> None:
+async def test_collapse_expand_one_and_all(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -157,7 +158,7 @@ async def test_collapse_expand_one_and_all(sample: Loaded) -> None:
 
 
 @pilot
-async def test_diff_kind_toggles_hide_and_show(sample: Loaded) -> None:
+async def test_diff_kind_toggles_hide_and_show(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "tab")  # layer 1 (useradd), tree focused
@@ -179,7 +180,7 @@ async def test_diff_kind_toggles_hide_and_show(sample: Loaded) -> None:
 
 
 @pilot
-async def test_removed_toggle(sample: Loaded) -> None:
+async def test_removed_toggle(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "down", "down", "tab")  # layer 4: rm -rf
@@ -189,7 +190,7 @@ async def test_removed_toggle(sample: Loaded) -> None:
 
 
 @pilot
-async def test_attributes_and_sort_by_size(sample: Loaded) -> None:
+async def test_attributes_and_sort_by_size(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -213,7 +214,7 @@ async def test_attributes_and_sort_by_size(sample: Loaded) -> None:
 
 
 @pilot
-async def test_filter_is_live_counts_and_closes(sample: Loaded) -> None:
+async def test_filter_is_live_counts_and_closes(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+f")
@@ -251,7 +252,7 @@ async def test_filter_is_live_counts_and_closes(sample: Loaded) -> None:
 
 
 @pilot
-async def test_file_history_explains_the_useradd(sample: Loaded) -> None:
+async def test_file_history_explains_the_useradd(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -270,7 +271,7 @@ async def test_file_history_explains_the_useradd(sample: Loaded) -> None:
 
 
 @pilot
-async def test_viewer_shows_text_and_hex(sample: Loaded) -> None:
+async def test_viewer_shows_text_and_hex(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "tab")
@@ -292,7 +293,7 @@ async def test_viewer_shows_text_and_hex(sample: Loaded) -> None:
 
 
 @pilot
-async def test_extract_writes_the_file_as_at_the_layer(sample: Loaded, tmp_path: Path) -> None:
+async def test_extract_writes_the_file_as_at_the_layer(sample: OpenedImage, tmp_path: Path) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -310,7 +311,7 @@ async def test_extract_writes_the_file_as_at_the_layer(sample: Loaded, tmp_path:
 
 
 @pilot
-async def test_waste_list_choice_shows_the_file(sample: Loaded) -> None:
+async def test_waste_list_choice_shows_the_file(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab", "tab")
@@ -324,7 +325,7 @@ async def test_waste_list_choice_shows_the_file(sample: Loaded) -> None:
 
 
 @pilot
-async def test_jump_to_path(sample: Loaded) -> None:
+async def test_jump_to_path(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+g")
@@ -340,7 +341,7 @@ async def test_jump_to_path(sample: Loaded) -> None:
 
 
 @pilot
-async def test_help_lists_every_binding(sample: Loaded) -> None:
+async def test_help_lists_every_binding(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
@@ -361,7 +362,7 @@ async def test_help_lists_every_binding(sample: Loaded) -> None:
 
 
 @pilot
-async def test_quit_with_q_and_mouse_click(sample: Loaded) -> None:
+async def test_quit_with_q_and_mouse_click(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.click(FileTreePane, offset=(40, 3))
@@ -373,7 +374,7 @@ async def test_quit_with_q_and_mouse_click(sample: Loaded) -> None:
 
 
 @pilot
-async def test_config_keys_and_defaults(sample: Loaded, tmp_path: Path) -> None:
+async def test_config_keys_and_defaults(sample: OpenedImage, tmp_path: Path) -> None:
     cfg = tmp_path / "dive.yaml"
     cfg.write_text(
         "keybinding:\n  toggle-sort-order: ctrl+t\n  quit: ctrl+x\n"

@@ -10,11 +10,12 @@ from textual.binding import Binding
 
 from ..errors import LayerscopeError
 from ..loader import Progress
+from ..session import OpenedImage
 from ..uiconfig import DEFAULT_KEYS, UIConfig
-from .explorer import ExplorerScreen, Loaded, Loader
+from .explorer import ExplorerScreen, Loader
 from .screens import HelpScreen, LoadingScreen
 
-__all__ = ["ExplorerScreen", "LayerscopeApp", "Loaded", "Loader", "help_rows"]
+__all__ = ["ExplorerScreen", "LayerscopeApp", "Loader", "help_rows"]
 
 CSS_PATH = Path(__file__).with_name("explorer.tcss")
 
@@ -32,7 +33,7 @@ class LayerscopeApp(App[int]):
 
     def __init__(
         self,
-        loaded: Loaded | None = None,
+        loaded: OpenedImage | None = None,
         loader: Loader | None = None,
         ui_config: UIConfig | None = None,
         what: str = "image",
@@ -78,7 +79,7 @@ class LayerscopeApp(App[int]):
         self.load_error = message
         self.exit(2, return_code=2)
 
-    def _show_explorer(self, loaded: Loaded) -> None:
+    def _show_explorer(self, loaded: OpenedImage) -> None:
         self.loaded = loaded
         self.switch_screen(ExplorerScreen(loaded, self.ui_config))
 

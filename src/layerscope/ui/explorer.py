@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.style import Style
@@ -21,9 +20,9 @@ from ..analysis import Analysis
 from ..errors import LayerscopeError
 from ..extract import extract
 from ..filetree import Change
-from ..layer import BlobRef
 from ..loader import ProgressFn
-from ..treeindex import Match, TreeIndex
+from ..session import OpenedImage
+from ..treeindex import Match
 from ..treeview import TreeView, ViewOptions
 from ..uiconfig import UIConfig
 from .fmt import CHANGE_STYLE
@@ -31,17 +30,8 @@ from .panes import ImageDetails, LayerDetails, LayerList, WasteList, layer_detai
 from .screens import HistoryScreen, PromptScreen, ViewerScreen
 from .treepane import FileTreePane
 
-
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    """Everything the explorer shows, ready before the first frame."""
-
-    analysis: Analysis
-    blobs: tuple[BlobRef, ...]
-    index: TreeIndex
-
-
-Loader = Callable[[ProgressFn], Loaded]
+Loader = Callable[[ProgressFn], OpenedImage]
+"""Reads the image (in a worker thread) and builds its tree index before the first frame."""
 
 
 class ExplorerScreen(Screen[None]):
@@ -65,7 +55,7 @@ class ExplorerScreen(Screen[None]):
         Binding("ctrl+g,colon", "jump", "Go to path", id="jump-to-path", priority=True),
     ]
 
-    def __init__(self, loaded: Loaded, ui_config: UIConfig) -> None:
+    def __init__(self, loaded: OpenedImage, ui_config: UIConfig) -> None:
         super().__init__()
         self.loaded = loaded
         self.ui_config = ui_config
