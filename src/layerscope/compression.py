@@ -8,8 +8,6 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO, cast
 
-import zstandard
-
 from .errors import CorruptLayer, UnsupportedMediaType
 
 CHUNK = 1 << 20
@@ -141,6 +139,8 @@ class _ChunkReader:
 
 
 def _unzstd(chunks: Iterable[bytes], what: str) -> Iterator[bytes]:
+    import zstandard  # noqa: PLC0415  (loaded for zstd layers only)
+
     dctx = zstandard.ZstdDecompressor()
     total = 0
     try:
