@@ -182,22 +182,54 @@ class _Relevance:
             for i in range(1, len(parts) + 1):
                 self.ancestors.add("/".join(parts[:i]))
         self._tops = {a.partition("/")[0] for a in self.ancestors}
+        self._reached: dict[str, tuple[int, int, bool]] = {}
 
-    def reach(self, names: list[str]) -> int:
-        """How many leading names of a path `walk` passes (each of its directories passes the
-        test that `walk` applies to a node); the path's own node is reached when all pass."""
-        top = names[0] if names else ""
+    def reach(self, path: str) -> tuple[int, int, bool]:
+        """(names in `path`, how many leading ones `walk` passes, whether the last passed one
+        is inside a target): `walk` applies its test to each directory of a path in turn, and
+        reaches the path's own node when all pass. Memoised by directory: a layer's entries
+        share few directories."""
+        known = self._reached.get(path)
+        if known is not None:
+            return known
+        parent, _, name = path.rpartition("/")
+        if parent:
+            count, depth, inside = self._reached.get(parent) or self._reach_slow(parent)
+        else:
+            count, depth, inside = 0, 0, False
+        result = (count + 1, depth, inside)
+        if depth == count:  # the parent is reached: test this name
+            stripped = (
+                f"{parent}/{name.removeprefix(_WHITEOUT)}"
+                if parent
+                else (name.removeprefix(_WHITEOUT))
+            )
+            inside = inside or path in self.targets
+            if inside or path in self.ancestors or stripped in self.ancestors:
+                result = (count + 1, depth + 1, inside)
+        return result
+
+    def _reach_slow(self, directory: str) -> tuple[int, int, bool]:
+        """`reach` for a directory, computed top-down without recursion and remembered."""
+        top = directory.partition("/")[0]
+        names = directory.split("/")
         if top not in self._tops and top.removeprefix(_WHITEOUT) not in self._tops:
-            return 0  # the usual case, decided without joining the path
-        prefix, inside = "", False
-        for depth, name in enumerate(names):
+            result = (len(names), 0, False)  # the usual case, decided on the first name
+            self._reached[directory] = result
+            return result
+        prefix, inside, depth = "", False, 0
+        for name in names:
             raw = f"{prefix}/{name}" if prefix else name
             stripped = raw[: len(raw) - len(name)] + name.removeprefix(_WHITEOUT)
-            inside = inside or raw in self.targets
-            if not (inside or raw in self.ancestors or stripped in self.ancestors):
-                return depth
+            deep = inside or raw in self.targets
+            if not (deep or raw in self.ancestors or stripped in self.ancestors):
+                break
+            depth += 1
+            inside = deep
             prefix = raw
-        return len(names)
+        result = (len(names), depth, inside)
+        self._reached[directory] = result
+        return result
 
     def walk(self, node: _Node, path: str, inside: bool) -> Iterator[tuple[_Node, str, str]]:
         """Child-first like dive's visitor, skipping subtrees no target depends on."""
@@ -221,15 +253,18 @@ def _stacked_for(image: Image, last: int, targets: set[str]) -> _Node:
 
     def tree(index: int) -> _Node:
         root = _Node("", None)
+        made: set[str] = set()
         for entry in image.layers[index].entries:
-            names = [n for n in entry.path.split("/") if n]
-            depth = relevance.reach(names)
-            if depth == len(names):
+            count, depth, _ = relevance.reach(entry.path)  # paths are clean: no empty names
+            if depth == count:
                 _add_path(root, entry.path, entry)
             elif depth:
                 # The directories `walk` reaches exist, with whatever entries they have, even
                 # when nothing below them is reached (a `.wh.x/...` path still yields `.wh.x`).
-                _add_path(root, "/".join(names[:depth]), None, keep_entry=True)
+                reached = "/".join(entry.path.split("/")[:depth])
+                if reached not in made:
+                    made.add(reached)
+                    _add_path(root, reached, None, keep_entry=True)
         return root
 
     stacked = _Node("", None)
