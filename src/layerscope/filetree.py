@@ -58,6 +58,8 @@ class FileTree:
         """The filesystem after the last layer: path -> entry (implicit directories absent)."""
         self._kids: dict[str, set[str]] = {"": set()}
         self.whiteouts_without_target: list[tuple[int, str]] = []
+        self._clear: set[str] = {""}
+        """Paths with no live non-directory at or above them (closed under parents)."""
 
     # -- building -------------------------------------------------------------------------
     def _record(self, path: str, version: Version) -> None:
@@ -128,12 +130,17 @@ class FileTree:
 
     def _write(self, layer: int, path: str, entry: Entry) -> None:
         # A file standing where a parent directory must be is replaced by that directory.
+        # Directories already known clear are not walked again: apply stays linear in entries.
         parent = path.rpartition("/")[0]
-        while parent:
-            above = self.live.get(parent)
-            if above is not None and above.kind is not EntryKind.DIR:
-                self._remove(layer, parent, Cause.REPLACED, Cause.REPLACED)
-            parent = parent.rpartition("/")[0]
+        if parent not in self._clear:
+            chain = []
+            while parent not in self._clear:  # "" always is
+                above = self.live.get(parent)
+                if above is not None and above.kind is not EntryKind.DIR:
+                    self._remove(layer, parent, Cause.REPLACED, Cause.REPLACED)
+                chain.append(parent)
+                parent = parent.rpartition("/")[0]
+            self._clear.update(chain)
         old = self.live.get(path)
         existed = self.exists(path)
         is_dir = entry.kind is EntryKind.DIR
@@ -146,6 +153,8 @@ class FileTree:
             change = Change.MODIFIED  # an implicit directory gets its attributes
         else:
             change = Change.UNMODIFIED if same_file(old, entry) else Change.MODIFIED
+        if not is_dir and path in self._clear:
+            self._clear = {""}  # a non-directory where a clear directory was: start again
         self.live[path] = entry
         self._link(path)
         self._record(path, Version(layer, change, entry))
