@@ -10,9 +10,9 @@ from typing import IO, Any, cast
 
 from .errors import CorruptLayer, UnsupportedMediaType
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 # Bound each decompression step: a layer of zeros can expand a thousandfold.
-_MAX_OUT = 4 << 20
+_MAX_OUT = 1 << 20
 
 
 class Compression(enum.Enum):
