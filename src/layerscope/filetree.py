@@ -58,6 +58,7 @@ class FileTree:
         """The filesystem after the last layer: path -> entry (implicit directories absent)."""
         self._kids: dict[str, set[str]] = {"": set()}
         self.whiteouts_without_target: list[tuple[int, str]] = []
+        self._sealed = False
         self._clear: set[str] = {""}
         """Paths with no live non-directory at or above them (closed under parents)."""
 
@@ -77,6 +78,9 @@ class FileTree:
             child = parent
 
     def exists(self, path: str) -> bool:
+        if self._sealed:
+            prefix = path + "/"
+            return path in self.live or any(p.startswith(prefix) for p in self.live)
         return path in self.live or path in self._kids
 
     def _descendants(self, path: str) -> list[str]:
@@ -102,6 +106,8 @@ class FileTree:
         self._kids.get(parent, set()).discard(path)
 
     def apply(self, layer: int, entries: tuple[Entry, ...]) -> None:
+        if self._sealed:
+            raise RuntimeError("FileTree.apply after built()")
         opaque: list[str] = []
         whiteouts: list[str] = []
         writes: dict[str, Entry] = {}
@@ -159,6 +165,13 @@ class FileTree:
         self._link(path)
         self._record(path, Version(layer, change, entry))
 
+    def built(self) -> None:
+        """No more layers: drop the state only applying needs (the children of every
+        directory: 70 MB for a million paths). `exists` still answers, from the versions."""
+        self._kids = {}
+        self._clear = {""}
+        self._sealed = True
+
     # -- views ------------------------------------------------------------------------------
     def changes(self, layer: int) -> Iterator[tuple[str, Version]]:
         """This layer's own changes: (path, the version it wrote), each path once."""
@@ -202,4 +215,5 @@ def build_file_tree(image: Image) -> FileTree:
     tree = FileTree(len(image.layers))
     for layer in image.layers:
         tree.apply(layer.index, layer.entries)
+    tree.built()
     return tree
