@@ -201,12 +201,18 @@ def _cache(args: argparse.Namespace) -> LayerCache | None:
 
 def load_analysis(args: argparse.Namespace) -> Analysis:
     from .analysis import analyse  # noqa: PLC0415
+    from .filetree import FileTree  # noqa: PLC0415
     from .loader import load_image  # noqa: PLC0415
 
     spec = open_spec(args)
     cache = _cache(args)
     try:
-        return analyse(load_image(spec, _progress_printer(), cache))
+        # The file tree is built while later layers are still being read (pipelined).
+        tree = FileTree(len(spec.blobs))
+        image = load_image(
+            spec, _progress_printer(), cache, lambda layer: tree.apply(layer.index, layer.entries)
+        )
+        return analyse(image, tree)
     finally:
         spec.close()
         if cache is not None and cache.write_errors:
