@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean
+.PHONY: install demo test check lint typecheck imports unit bench clean check-installed verify-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,11 +40,20 @@ check: lint typecheck imports unit
 
 test: check
 
+# Build the sdist and wheel, install the wheel (not editable) in a fresh venv, use it for real.
+check-installed: $(SAMPLE)
+	$(PY) scripts/check_installed.py $(SAMPLE)
+
 # `make bench QUICK=1`: only the synthetic image's docker-archive and gzip OCI archive (~2 min).
 bench: $(STAMP)
 	$(PY) bench/run.py $(if $(QUICK),--quick) $(ARGS)
 	$(if $(QUICK),,$(PY) bench/tui.py --dive-timeout 60)
 	$(if $(QUICK),,$(PY) bench/registry.py)
+	$(if $(QUICK),,$(PY) bench/packages.py)
+
+# Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
+verify-packages: $(STAMP)
+	$(PY) scripts/verify_packages.py
 
 clean:
 	rm -rf $(VENV) build bench/out

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ConfigError, ExitCode, LayerscopeError
+from .packages import command as packages
 from .sources import ARCHIVE_SCHEMES, LIVE_SCHEMES
 
 # The core is imported where it is used, not here: `--version` and `--help` start in a few tens
 # of milliseconds, and each path loads only what it needs (no YAML parser without a .dive-ci,
 # no HTTP client without a registry, no numpy or Textual outside the explorer).
 if TYPE_CHECKING:
-    from .analysis import Analysis
     from .cache import LayerCache
     from .ci import Rule
     from .loader import Progress, ProgressFn
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
+    packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -199,22 +200,14 @@ def _cache(args: argparse.Namespace) -> LayerCache | None:
     return None if args.no_cache else LayerCache(default_dir())
 
 
-def load_analysis(args: argparse.Namespace) -> Analysis:
-    from .analysis import analyse  # noqa: PLC0415
-    from .filetree import FileTree  # noqa: PLC0415
-    from .loader import load_image  # noqa: PLC0415
-
-    spec = open_spec(args)
+def open_analysed(args: argparse.Namespace) -> OpenedImage:
+    """The image read and analysed, still open (package databases and files are read from it)."""
     cache = _cache(args)
     try:
-        # The file tree is built while later layers are still being read (pipelined).
-        tree = FileTree(len(spec.blobs))
-        image = load_image(
-            spec, _progress_printer(), cache, lambda layer: tree.apply(layer.index, layer.entries)
-        )
-        return analyse(image, tree)
+        from .session import open_image  # noqa: PLC0415
+
+        return open_image(open_spec(args), _progress_printer(), cache)
     finally:
-        spec.close()
         if cache is not None and cache.write_errors:
             _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
 
@@ -280,16 +273,24 @@ def run(args: argparse.Namespace) -> int:
     from .report import ci_report, summary  # noqa: PLC0415
 
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
-    analysis = load_analysis(args)
-    results = evaluate(rules, analysis) if rules is not None else None
+    plan = packages.plan(args, gate, text=not gate and args.json is None)
+    with open_analysed(args) as opened:
+        analysis = opened.analysis
+        pkgs = packages.analyse(plan, opened)
+    results = (
+        evaluate(rules, analysis) + packages.results(plan, pkgs) if rules is not None else None
+    )
+    packages.write_sbom(args, pkgs, analysis.image.name)
     if args.json is not None:
-        write_json(to_document(analysis, describe_ci(results) if results else None), args.json)
+        ci_doc = describe_ci(results) if results else None
+        write_json(to_document(analysis, ci_doc, packages.extensions(args, pkgs)), args.json)
     if results is not None:
         out = sys.stderr if args.json == "-" else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
-    if args.json is None:
+    if args.json is None and args.sbom != "-":
         sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
+        sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
 
