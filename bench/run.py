@@ -201,7 +201,13 @@ def _env(cache: Path | None = None) -> dict[str, str]:
 
 
 def bench_image(
-    label: str, image: Path, docker: Path, runs: int, dive: str | None, dive_cache: dict[Path, Any]
+    label: str,
+    image: Path,
+    docker: Path,
+    runs: int,
+    *,
+    dive: str | None,
+    dive_cache: dict[Path, Any],
 ) -> dict[str, Any]:
     bindir = Path(sys.executable).parent
     ours = [str(bindir / "layerscope"), "--ci"]
@@ -283,11 +289,11 @@ def versions(dive: str | None) -> dict[str, str]:
         theirs = subprocess.run(
             [dive, "--version"], capture_output=True, text=True, check=False
         ).stdout.strip()
-    try:
-        import isal  # noqa: F401
+    from importlib.metadata import PackageNotFoundError, version
 
-        isal_version = getattr(isal, "__version__", "installed")
-    except ImportError:
+    try:
+        isal_version = version("isal")
+    except PackageNotFoundError:
         isal_version = "not installed"
     return {
         "layerscope": ours,
@@ -359,12 +365,14 @@ def main() -> None:
     }
     for flag, fig in doc["startup"].items():
         print(f"layerscope {flag:9} {fig['wall_s']:6.3f} s (median of {fig['runs']})")
-    head = f"{'image':30} {'':6} {'wall s':>7} {'peak MB':>8} {'x dive wall':>11} {'x dive mem':>10}"
+    head = (
+        f"{'image':30} {'':6} {'wall s':>7} {'peak MB':>8} {'x dive wall':>11} {'x dive mem':>10}"
+    )
     print(head)
     results: list[dict[str, Any]] = []
     dive_cache: dict[Path, Any] = {}
     for label, image, docker in images:
-        r = bench_image(label, image, docker, args.runs, dive, dive_cache)
+        r = bench_image(label, image, docker, args.runs, dive=dive, dive_cache=dive_cache)
         results.append(r)
         d = r["dive"]
         print(f"{label[:30]:30} {'dive':6} {d['wall_s']:7.3f} {d['peak_mb']:8.1f}" if d else label)
