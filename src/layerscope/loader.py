@@ -63,13 +63,12 @@ def load_image(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
         futures = [pool.submit(one, i) for i in range(total)]
         if on_layer is not None:
-            for fut in futures:
-                try:
-                    layer = fut.result()
-                except BaseException:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise
-                on_layer(layer)
+            try:
+                for fut in futures:
+                    on_layer(fut.result())
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for fut in done:
             error = fut.exception()
