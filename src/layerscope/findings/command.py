@@ -22,9 +22,9 @@ from .advice import Advice, advise
 from .document import extension
 from .engine import FindingOptions
 from .fix import fix_diff
+from .flags import scan_limit
 from .gate import Policy, evaluate, find_policy
 from .sarif import to_sarif
-from .secure import scan_limit
 from .security import needs_contents
 
 
