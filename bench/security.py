@@ -1,8 +1,9 @@
 """`make bench`: what `--security` (the content scan) adds to a cold run, next to dive's own `--ci`.
 
 The budget (issue 12): the scan may add no more than dive's `--ci` time on top of layerscope's
-cold run. For each image, interleaved runs of `layerscope --no-cache --ci`, the same with
-`--security`, and `dive --ci`; medians; the added time and its ratio to dive's time. Images: the
+cold run. For each image, interleaved runs of `layerscope --no-cache --json FILE` (the findings
+computed), the same with `--security`, and `dive --ci`; medians; the added time and its ratio to
+dive's time. Images: the
 pyapp bloated build (`$LAYERSCOPE_PYAPP`, default `../pyapp-out`) when present, the benchmark's
 generated image when `bench/run.py` has made it, and any given as arguments.
 
@@ -44,7 +45,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     bindir = Path(sys.executable).parent
-    ours = [str(bindir / "layerscope"), "--no-cache", "--ci"]
+    # The same outputs with and without --security (the JSON, so the advisor's findings are
+    # computed in both): the difference is the content scan alone.
+    ours = [str(bindir / "layerscope"), "--no-cache", "--json", str(OUT / "security-bench.json")]
     dive = shutil.which("dive", path=str(bindir)) or shutil.which("dive")
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
