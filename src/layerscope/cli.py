@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .analysis import Analysis, analyse
@@ -22,7 +23,7 @@ from .export import to_document, write_json
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
 from .report import ci_report, summary
-from .session import OpenedImage
+from .session import OpenedImage, open_image
 from .sources.credentials import Credentials
 from .sources.resolve import ARCHIVE_SCHEMES, LIVE_SCHEMES, Request
 from .sources.resolve import open_spec as resolve_spec
@@ -47,13 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="an image archive or OCI layout (PATH, PATH:name:tag, docker-archive://PATH, "
         "oci-archive://PATH), docker://NAME, podman://NAME, "
         "registry://HOST[:PORT]/REPO[:TAG|@DIGEST], or a NAME (the local engine, else the "
-        "registry); 'layerscope cache' shows and prunes the layer cache",
+        "registry); 'layerscope cache' shows and prunes the layer cache; "
+        "'layerscope diff A B' compares two images",
     )
     p.add_argument(
         "-j",
         "--json",
         metavar="FILE",
         help="write the analysis as JSON (dive's schema plus layerscope's) to FILE, '-' for stdout",
+    )
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write a self-contained HTML report (facts, layers, a zoomable treemap) to FILE",
     )
     p.add_argument(
         "--ci",
@@ -159,7 +166,7 @@ def _progress_printer() -> ProgressFn | None:
     return show
 
 
-def _request(args: argparse.Namespace) -> Request:
+def _request(args: argparse.Namespace, image: str | None = None) -> Request:
     platform = None
     if args.platform:
         try:
@@ -174,7 +181,7 @@ def _request(args: argparse.Namespace) -> Request:
         if secret is None:
             raise ConfigError("--username needs --password-stdin or LAYERSCOPE_PASSWORD")
         creds = Credentials(args.username, secret)
-    return Request(args.image, args.source, args.tag, platform, creds, args.insecure)
+    return Request(image or args.image, args.source, args.tag, platform, creds, args.insecure)
 
 
 def _note(text: str) -> None:
@@ -248,18 +255,25 @@ def run(args: argparse.Namespace) -> int:
     # set by every CI service), so a JSON-export job does not start failing; an explicit --ci
     # with --json does both.
     gate = ci_mode and (args.json is None or ci_flag)
-    if not ci_mode and args.json is None and not args.summary and _interactive():
+    quiet = args.json is None and args.html is None
+    if not ci_mode and quiet and not args.summary and _interactive():
         return explore(args)
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
     analysis = load_analysis(args)
     results = evaluate(rules, analysis) if rules is not None else None
+    doc = to_document(analysis, describe_ci(results) if results else None)
     if args.json is not None:
-        write_json(to_document(analysis, describe_ci(results) if results else None), args.json)
+        write_json(doc, args.json)
+    if args.html is not None:
+        from .html.report import image_report, write_html  # noqa: PLC0415
+        from .html.tree import image_tree  # noqa: PLC0415
+
+        write_html(image_report(doc, image_tree(analysis)), args.html)
     if results is not None:
         out = sys.stderr if args.json == "-" else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
-    if args.json is None:
+    if quiet:
         sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
     return EXIT_OK
 
@@ -287,11 +301,61 @@ def cache_command(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def diff_command(argv: Sequence[str]) -> int:
+    """`layerscope diff A B`: the comparison lives in `compare/`; here only how to open things."""
+    from .compare import command  # noqa: PLC0415
+
+    p = argparse.ArgumentParser(
+        prog="layerscope diff",
+        description="Compare two images: layers shared, bytes to pull, files, packages and "
+        "findings that changed. A and B take every form the main command takes.",
+        epilog="Exit codes: 0 success, 1 a --max-growth or --fail-on-new rule failed, 2 an error.",
+    )
+    command.add_arguments(p)
+    for flag in ("--platform", "--username", "--config"):
+        p.add_argument(flag, help=f"as for the main command ({flag})")
+    for flag in ("--password-stdin", "--insecure", "--no-cache"):
+        p.add_argument(flag, action="store_true", help=f"as for the main command ({flag})")
+    args = p.parse_args(argv)
+    args.source, args.tag = None, None
+    cache = _cache(args)
+
+    def open_one(ref: str) -> OpenedImage:
+        return open_image(resolve_spec(_request(args, ref), _note), _progress_printer(), cache)
+
+    hooks = command.Hooks(
+        open_image=open_one,
+        explore=lambda a, b: _explore_diff(args, a, b),
+        write_html=_write_diff_html,
+        interactive=_interactive(),
+        color=_use_color(sys.stdout),
+    )
+    return command.run(args, hooks)
+
+
+def _explore_diff(args: argparse.Namespace, a: OpenedImage, b: OpenedImage) -> int:
+    from .ui.app import LayerscopeApp  # noqa: PLC0415
+    from .ui.diffview import merged_opened  # noqa: PLC0415
+    from .uiconfig import load_ui_config  # noqa: PLC0415
+
+    config = load_ui_config(Path(args.config) if args.config else None)
+    return LayerscopeApp(loaded=merged_opened(a, b), ui_config=config).run() or EXIT_OK
+
+
+def _write_diff_html(doc: dict[str, Any], b: OpenedImage, target: str) -> None:
+    from .html.report import diff_report, write_html  # noqa: PLC0415
+    from .html.tree import diff_tree  # noqa: PLC0415
+
+    write_html(diff_report(doc, diff_tree(doc, b.analysis.tree)), target)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv[:1] == ["cache"]:
             return cache_command(argv[1:])
+        if argv[:1] == ["diff"]:
+            return diff_command(argv[1:])
         args = build_parser().parse_args(argv)
         return run(args)
     except LayerscopeError as exc:

@@ -1,0 +1,144 @@
+"""The final file tree as the treemap draws it: nested arrays, small enough to inline.
+
+A node is `[name, bytes, colour, extra, mark, children]`: for an image report `colour` is the
+layer that wrote the bytes (for a directory, the layer that wrote most of them), `extra` the
+reclaimable bytes of hidden copies at or under it and `mark` the count of findings naming it; for
+a comparison `colour` is the change (0 same, 1 changed, 2 added, 3 removed; for a directory, the
+change of most of its bytes) and `extra` the byte delta. `children` is null for a file. A
+directory keeps its largest `FANOUT` children and folds the rest into one `… N more` node, so a
+huge image still gives a small page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..analysis import Analysis
+from ..filetree import FileTree
+from ..model import Entry, EntryKind
+
+FANOUT = 120
+SAME, CHANGED, ADDED, REMOVED = 0, 1, 2, 3
+_CHANGE_CODE = {"changed": CHANGED, "added": ADDED, "removed": REMOVED}
+
+Node = list[Any]
+
+
+class _Dir:
+    __slots__ = ("dirs", "files")
+
+    def __init__(self) -> None:
+        self.dirs: dict[str, _Dir] = {}
+        self.files: dict[str, tuple[int, int, int, int]] = {}
+        """name -> (bytes, colour, extra, mark)"""
+
+
+def _insert(root: _Dir, path: str) -> tuple[_Dir, str]:
+    node = root
+    parts = path.split("/")
+    for part in parts[:-1]:
+        node = node.dirs.setdefault(part, _Dir())
+    return node, parts[-1]
+
+
+def _size(entry: Entry) -> int:
+    return entry.size if entry.kind is EntryKind.FILE else 0
+
+
+def _fold(kids: list[Node], colour_of_rest: int) -> list[Node]:
+    kids.sort(key=lambda k: (-k[1], k[0]))
+    if len(kids) <= FANOUT:
+        return kids
+    rest = kids[FANOUT - 1 :]
+    more: Node = [
+        f"… {len(rest):,} more",
+        sum(k[1] for k in rest),
+        colour_of_rest,
+        sum(k[3] for k in rest),
+        sum(k[4] for k in rest),
+        None,
+    ]
+    return [*kids[: FANOUT - 1], more]
+
+
+def _emit_image(name: str, d: _Dir, waste: Mapping[str, int], prefix: str) -> Node:
+    kids = [_emit_image(n, sub, waste, f"{prefix}{n}/") for n, sub in d.dirs.items()]
+    kids += [[n, *f, None] for n, f in d.files.items()]
+    by_layer: dict[int, int] = {}
+    for k in kids:
+        by_layer[k[2]] = by_layer.get(k[2], 0) + k[1]
+    layer = max(by_layer, key=lambda x: (by_layer[x], -x)) if by_layer else -1
+    own_waste = waste.get(prefix.rstrip("/"), 0)
+    return [
+        name,
+        sum(k[1] for k in kids),
+        layer,
+        own_waste + sum(k[3] for k in kids),
+        sum(k[4] for k in kids),
+        _fold(kids, -1),
+    ]
+
+
+def _waste_by_path(analysis: Analysis) -> dict[str, int]:
+    """Reclaimable bytes per live path; a path gone from the final tree charges its nearest
+    surviving directory (a deleted cache shows up as waste in the directory that held it)."""
+    live = analysis.tree.live
+    out: dict[str, int] = {}
+    for f in analysis.waste.files:
+        path = f.path.lstrip("/")
+        while path and path not in live and not analysis.tree.exists(path):
+            path = path.rpartition("/")[0]
+        out[path] = out.get(path, 0) + f.reclaimable_bytes
+    return out
+
+
+def image_tree(analysis: Analysis, finding_paths: Iterable[str] = ()) -> Node:
+    """The final filesystem of one image, coloured by layer, with waste and findings per node."""
+    tree = analysis.tree
+    waste = _waste_by_path(analysis)
+    marks: dict[str, int] = {}
+    for p in finding_paths:
+        marks[p.lstrip("/")] = marks.get(p.lstrip("/"), 0) + 1
+    root = _Dir()
+    for path, entry in tree.live.items():
+        if entry.kind is EntryKind.DIR:
+            parent, name = _insert(root, path + "/x")
+            continue
+        parent, name = _insert(root, path)
+        layer = tree.versions[path][-1].layer
+        parent.files[name] = (_size(entry), layer, waste.get(path, 0), marks.get(path, 0))
+    return _emit_image("/", root, waste, "")
+
+
+def _emit_diff(name: str, d: _Dir) -> Node:
+    kids = [_emit_diff(n, sub) for n, sub in d.dirs.items()]
+    kids += [[n, *f, None] for n, f in d.files.items()]
+    # A directory takes the colour of most of its bytes (removed files count their size in A).
+    by_code: dict[int, int] = {}
+    for k in kids:
+        by_code[k[2]] = by_code.get(k[2], 0) + k[1]
+    change = max(by_code, key=lambda c: (by_code[c], c)) if by_code else SAME
+    return [name, sum(k[1] for k in kids), change, sum(k[3] for k in kids), 0, _fold(kids, CHANGED)]
+
+
+def diff_tree(doc: Mapping[str, Any], tree_b: FileTree) -> Node:
+    """The union of both final filesystems, coloured by change, from the comparison document
+    (so the page and `--json` name the same changes) and B's tree for the unchanged paths."""
+    root = _Dir()
+    for path, entry in tree_b.live.items():
+        if entry.kind is EntryKind.DIR:
+            _insert(root, path + "/x")
+            continue
+        parent, name = _insert(root, path)
+        parent.files[name] = (_size(entry), SAME, 0, 0)
+    for p in doc["layerscope"]["diff"]["paths"]:
+        code = _CHANGE_CODE[p["change"]]
+        path = p["path"].lstrip("/")
+        if p["kindA" if code == REMOVED else "kindB"] == "dir":
+            parent, name = _insert(root, path + "/x")
+            continue
+        parent, name = _insert(root, path)
+        size = p["sizeA"] if code == REMOVED else p["sizeB"]
+        parent.files[name] = (size, code, p["delta"], 0)
+    return _emit_diff("/", root)
