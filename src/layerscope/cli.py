@@ -334,12 +334,16 @@ def diff_command(argv: Sequence[str]) -> int:
 
 
 def _explore_diff(args: argparse.Namespace, a: OpenedImage, b: OpenedImage) -> int:
-    from .ui.app import LayerscopeApp  # noqa: PLC0415
-    from .ui.diffview import merged_opened  # noqa: PLC0415
+    from .compare.diff import compare  # noqa: PLC0415
+    from .compare.summary import headline  # noqa: PLC0415
+    from .compare.text import figures  # noqa: PLC0415
+    from .ui.diffview import DiffApp, merged_opened  # noqa: PLC0415
     from .uiconfig import load_ui_config  # noqa: PLC0415
 
     config = load_ui_config(Path(args.config) if args.config else None)
-    return LayerscopeApp(loaded=merged_opened(a, b), ui_config=config).run() or EXIT_OK
+    diff = compare(a, b)
+    summary = "\n".join([headline(diff), "", *(line.strip() for line in figures(diff))])
+    return DiffApp(merged_opened(a, b), summary, config).run() or EXIT_OK
 
 
 def _write_diff_html(doc: dict[str, Any], b: OpenedImage, target: str) -> None:

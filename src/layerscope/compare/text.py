@@ -13,7 +13,7 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"{code}{text}{_RESET}" if color else text
 
 
-def _figures(d: ImageDiff) -> list[str]:
+def figures(d: ImageDiff) -> list[str]:
     a, b = d.a, d.b
 
     def size(name: str, x: int, y: int) -> str:
@@ -63,7 +63,7 @@ def render_text(d: ImageDiff, color: bool = False, limit: int = 20) -> str:
         "",
         headline(d),
         "",
-        *_figures(d),
+        *figures(d),
     ]
     if d.identical:
         return "\n".join(lines) + "\n"

@@ -8,15 +8,22 @@ Contents are not viewable here (each path's bytes live in one of two images); op
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+
+from rich.text import Text
+from textual.widgets import Static
 
 from ..analysis import analyse
 from ..errors import ContentError
-from ..filetree import same_file
+from ..filetree import Change, same_file
 from ..layer import WHITEOUT_PREFIX
 from ..model import BlobRef, Entry, EntryKind, HistoryEntry, Image, Layer
 from ..oci import ImageConfig
 from ..session import OpenedImage
 from ..sources.spec import ImageSpec
+from ..uiconfig import UIConfig
+from .app import LayerscopeApp
+from .panes import LayerList
 
 
 def _no_content() -> Iterator[bytes]:
@@ -78,3 +85,30 @@ def merged_opened(a: OpenedImage, b: OpenedImage) -> OpenedImage:
     opened = OpenedImage(spec, analyse(image))
     opened.index  # noqa: B018  (built before the first frame)
     return opened
+
+
+class DiffApp(LayerscopeApp):
+    """The explorer over `merged_opened(a, b)`, opened at layer 1 (what B changes from A) with
+    unchanged paths hidden, and the comparison's summary where the image's figures would be."""
+
+    TITLE = "layerscope diff"
+
+    def __init__(
+        self, loaded: OpenedImage, summary: str, ui_config: UIConfig | None = None
+    ) -> None:
+        config = ui_config or UIConfig()
+        config = replace(config, hidden=config.hidden | {Change.UNMODIFIED})
+        super().__init__(loaded=loaded, ui_config=config, what=loaded.image.name)
+        self.summary = summary
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self._select_b)
+
+    def _select_b(self) -> None:
+        layers = self.screen.query(LayerList)
+        if layers:
+            layers.first().move_cursor(row=1)
+        # The figures of the synthetic two-layer stack mean nothing; the comparison's do.
+        for widget in self.screen.query("#image-summary").results(Static):
+            widget.update(Text(self.summary))
