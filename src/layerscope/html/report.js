@@ -128,7 +128,7 @@
         const full = base + "/" + n[0];
         const div = el("div", {
           class: "tm " + (isDir ? "dir" : "file") + (isDark(color) ? " dark" : "") + (hit === full ? " hit" : ""),
-          "data-kind": isDir ? "dir" : isMore ? "more" : "file", "data-path": isMore ? null : full,
+          "data-kind": isDir ? "dir" : isMore ? "more" : "file", "data-path": isMore ? null : full, "data-colour": color,
           title: `${full}${isDir ? "/" : ""}\n${bytes(n[1])}\n${modes[mode].describe(n)}`,
           style: `left:${r.x}px;top:${r.y}px;width:${Math.max(r.w, 0)}px;height:${Math.max(r.h, 0)}px;background:${color}`,
         });

@@ -26,9 +26,11 @@ Node = list[Any]
 
 
 class _Dir:
-    __slots__ = ("dirs", "files")
+    __slots__ = ("dirs", "files", "waste")
 
     def __init__(self) -> None:
+        self.waste = 0
+        """Reclaimable bytes of paths under it that are gone from the final tree."""
         self.dirs: dict[str, _Dir] = {}
         self.files: dict[str, tuple[int, int, int, int]] = {}
         """name -> (bytes, colour, extra, mark)"""
@@ -62,41 +64,44 @@ def _fold(kids: list[Node], colour_of_rest: int) -> list[Node]:
     return [*kids[: FANOUT - 1], more]
 
 
-def _emit_image(name: str, d: _Dir, waste: Mapping[str, int], prefix: str) -> Node:
-    kids = [_emit_image(n, sub, waste, f"{prefix}{n}/") for n, sub in d.dirs.items()]
+def _emit_image(name: str, d: _Dir) -> Node:
+    kids = [_emit_image(n, sub) for n, sub in d.dirs.items()]
     kids += [[n, *f, None] for n, f in d.files.items()]
     by_layer: dict[int, int] = {}
     for k in kids:
         by_layer[k[2]] = by_layer.get(k[2], 0) + k[1]
     layer = max(by_layer, key=lambda x: (by_layer[x], -x)) if by_layer else -1
-    own_waste = waste.get(prefix.rstrip("/"), 0)
     return [
         name,
         sum(k[1] for k in kids),
         layer,
-        own_waste + sum(k[3] for k in kids),
+        d.waste + sum(k[3] for k in kids),
         sum(k[4] for k in kids),
         _fold(kids, -1),
     ]
 
 
-def _waste_by_path(analysis: Analysis) -> dict[str, int]:
-    """Reclaimable bytes per live path; a path gone from the final tree charges its nearest
-    surviving directory (a deleted cache shows up as waste in the directory that held it)."""
-    live = analysis.tree.live
-    out: dict[str, int] = {}
+def _charge_waste(root: _Dir, analysis: Analysis) -> dict[str, int]:
+    """Reclaimable bytes per file of the final tree; a path gone from it charges the deepest
+    directory still drawn above it (a deleted cache shows up as waste where it was)."""
+    per_file: dict[str, int] = {}
     for f in analysis.waste.files:
         path = f.path.lstrip("/")
-        while path and path not in live and not analysis.tree.exists(path):
-            path = path.rpartition("/")[0]
-        out[path] = out.get(path, 0) + f.reclaimable_bytes
-    return out
+        if path in analysis.tree.live and analysis.tree.live[path].kind is not EntryKind.DIR:
+            per_file[path] = per_file.get(path, 0) + f.reclaimable_bytes
+            continue
+        node = root
+        for part in path.split("/")[:-1]:
+            if part not in node.dirs:
+                break
+            node = node.dirs[part]
+        node.waste += f.reclaimable_bytes
+    return per_file
 
 
 def image_tree(analysis: Analysis, finding_paths: Iterable[str] = ()) -> Node:
     """The final filesystem of one image, coloured by layer, with waste and findings per node."""
     tree = analysis.tree
-    waste = _waste_by_path(analysis)
     marks: dict[str, int] = {}
     for p in finding_paths:
         marks[p.lstrip("/")] = marks.get(p.lstrip("/"), 0) + 1
@@ -107,8 +112,12 @@ def image_tree(analysis: Analysis, finding_paths: Iterable[str] = ()) -> Node:
             continue
         parent, name = _insert(root, path)
         layer = tree.versions[path][-1].layer
-        parent.files[name] = (_size(entry), layer, waste.get(path, 0), marks.get(path, 0))
-    return _emit_image("/", root, waste, "")
+        parent.files[name] = (_size(entry), layer, 0, marks.get(path, 0))
+    for path, wasted in _charge_waste(root, analysis).items():
+        parent, name = _insert(root, path)
+        size, layer, _, mark = parent.files[name]
+        parent.files[name] = (size, layer, wasted, mark)
+    return _emit_image("/", root)
 
 
 def _emit_diff(name: str, d: _Dir) -> Node:
