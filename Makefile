@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean check-installed
+.PHONY: install demo test check lint typecheck imports unit bench clean check-installed verify-diff
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -48,6 +48,10 @@ bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
+
+# layerscope diff on the pyapp build ($$LAYERSCOPE_PYAPP), checked against each image's analysis.
+verify-diff: $(STAMP)
+	$(PY) scripts/verify_diff.py $(LAYERSCOPE_PYAPP)
 
 clean:
 	rm -rf $(VENV) build bench/out
