@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..analysis import Analysis
 from ..filetree import FileTree
 from ..findings.model import Finding, FindingSet
-from ..model import Entry, EntryKind, Image
+from ..model import Entry, EntryKind, Image, Layer, readable_command
 from ..session import OpenedImage
 from .model import (
     Aspect,
@@ -86,6 +86,12 @@ def totals(analysis: Analysis) -> Totals:
 
 
 # -- layers -------------------------------------------------------------------------------------
+def _command(layer: Layer) -> str:
+    """The command as people read it: BuildKit's `RUN |N A=B ...` build-argument values (tokens,
+    often) are left out, so a pull-request comment does not repeat them."""
+    return readable_command(layer.history.created_by)
+
+
 def diff_layers(a: Image, b: Image) -> LayerDiff:
     prefix = 0
     while (
@@ -96,14 +102,20 @@ def diff_layers(a: Image, b: Image) -> LayerDiff:
     ids_a = {layer.diff_id for layer in a.layers}
     ids_b = {layer.diff_id for layer in b.layers}
     rows = [
-        LayerRow(LayerSide.SHARED, i, i, x.diff_id, x.size, x.compressed_size, x.command)
+        LayerRow(LayerSide.SHARED, i, i, x.diff_id, x.size, x.compressed_size, _command(x))
         for i, x in enumerate(b.layers[:prefix])
     ]
     for x in a.layers[prefix:]:
         if x.diff_id not in ids_b:
             rows.append(
                 LayerRow(
-                    LayerSide.ONLY_A, x.index, None, x.diff_id, x.size, x.compressed_size, x.command
+                    LayerSide.ONLY_A,
+                    x.index,
+                    None,
+                    x.diff_id,
+                    x.size,
+                    x.compressed_size,
+                    _command(x),
                 )
             )
     first_a: dict[str, int] = {}
@@ -115,7 +127,7 @@ def diff_layers(a: Image, b: Image) -> LayerDiff:
         rows.append(
             LayerRow(
                 side, first_a.get(x.diff_id), x.index, x.diff_id, x.size, x.compressed_size,
-                x.command,
+                _command(x),
             )
         )  # fmt: skip
         if side is LayerSide.ONLY_B:

@@ -77,13 +77,11 @@ def evaluate(d: ImageDiff, growth: Growth | None, fail_on: Severity | None) -> l
         allowed = growth.allowed(d.a.size)
         grew = d.growth
         verdict = Verdict.FAIL if grew > allowed else Verdict.PASS
-        out.append(
-            GateResult(
-                "max-growth",
-                verdict,
-                f"grew {human_bytes(max(grew, 0))} ({grew:+,} bytes), limit {growth}",
-            )
-        )
+        how = f"grew {human_bytes(grew)}" if grew >= 0 else f"shrank {human_bytes(-grew)}"
+        limit = str(growth)
+        if growth.limit_ratio is not None:
+            limit += f" of A ({human_bytes(int(allowed))})"
+        out.append(GateResult("max-growth", verdict, f"{how} ({grew:+,} bytes), limit {limit}"))
     if fail_on is not None:
         if d.findings is None:
             raise ConfigError("--fail-on-new: no findings were produced for these images")

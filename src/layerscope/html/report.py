@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError
+from ..model import readable_command
 from .tree import Node
 
 
@@ -20,10 +21,19 @@ def _asset(name: str) -> str:
 
 
 def _slim(doc: dict[str, Any]) -> dict[str, Any]:
-    """The document without dive's per-layer file lists: the tree carries those paths once."""
+    """The document without dive's per-layer file lists (the tree carries those paths once),
+    and with commands as people read them: BuildKit's `RUN |N A=B ...` build-argument values,
+    often tokens, are left out of a page meant to be shared."""
     if "layer" not in doc:
         return doc
-    layers = [{k: v for k, v in layer.items() if k != "fileList"} for layer in doc["layer"]]
+    layers = [
+        {
+            k: readable_command(v) if k == "command" else v
+            for k, v in layer.items()
+            if k != "fileList"
+        }
+        for layer in doc["layer"]
+    ]
     return {**doc, "layer": layers}
 
 
