@@ -169,7 +169,7 @@ def _finding(rid: str, sev: Sev, path: str, layer: int) -> Finding:
 class Pkg:
     name: str
     version: str
-    source: str
+    ecosystem: str
 
 
 def test_findings_new_and_fixed_by_rule_and_path_not_layer(pair: tuple[Path, Path]) -> None:

@@ -329,8 +329,36 @@ def diff_command(argv: Sequence[str]) -> int:
         write_html=_write_diff_html,
         interactive=_interactive(),
         color=_use_color(sys.stdout),
+        **_diff_providers(),
     )
     return command.run(args, hooks)
+
+
+def _diff_providers() -> dict[str, Any]:
+    """Findings and packages join the comparison where those capabilities are installed:
+    `findings.security.scan_opened` (metadata and names, no content scan) and
+    `packages.analyse.analyse_packages` (the packages still in the final filesystem)."""
+    import importlib  # noqa: PLC0415
+
+    found: dict[str, Any] = {}
+    try:
+        scan = importlib.import_module("layerscope.findings.security").scan_opened
+    except (ImportError, AttributeError):
+        pass
+    else:
+        found["findings"] = lambda opened: scan(opened).findings
+    try:
+        analyse_packages = importlib.import_module("layerscope.packages.analyse").analyse_packages
+    except (ImportError, AttributeError):
+        pass
+    else:
+
+        def packages(opened: OpenedImage) -> tuple[Any, ...]:
+            usages = analyse_packages(opened, reach=False).attribution.usages
+            return tuple(u.package for u in usages if u.removed_in is None)
+
+        found["packages"] = packages
+    return found
 
 
 def _explore_diff(args: argparse.Namespace, a: OpenedImage, b: OpenedImage) -> int:

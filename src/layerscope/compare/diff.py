@@ -246,7 +246,7 @@ def diff_findings(a: FindingSet, b: FindingSet) -> tuple[FindingDiff, ...]:
 def _versions(records: Iterable[PackageRecord]) -> dict[tuple[str, str], str]:
     found: dict[tuple[str, str], set[str]] = {}
     for r in records:
-        found.setdefault((r.source, r.name), set()).add(r.version)
+        found.setdefault((str(r.ecosystem), r.name), set()).add(r.version)
     return {k: ", ".join(sorted(v)) for k, v in found.items()}
 
 
@@ -267,5 +267,5 @@ def diff_packages(
             change = PackageChange.UPGRADED
         out.append(PackageDiff(key[0], key[1], change, old or "", new or ""))
     order = {PackageChange.ADDED: 0, PackageChange.UPGRADED: 1, PackageChange.REMOVED: 2}
-    out.sort(key=lambda p: (order[p.change], p.source, p.name))
+    out.sort(key=lambda p: (order[p.change], p.ecosystem, p.name))
     return tuple(out)

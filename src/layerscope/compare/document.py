@@ -106,7 +106,7 @@ def _finding(x: FindingDiff) -> dict[str, Any]:
 
 def _package(p: PackageDiff) -> dict[str, Any]:
     return {
-        "source": p.source,
+        "ecosystem": p.ecosystem,
         "name": p.name,
         "change": p.change.value,
         "versionA": p.version_a,

@@ -161,10 +161,10 @@ def _packages(d: ImageDiff, limit: int) -> list[str]:
     if not d.packages:
         return ["### Packages", "", "No package was added, removed or upgraded.", ""]
     rows = [
-        [p.change.value, cell(p.source), code(p.name), cell(p.version_a), cell(p.version_b)]
+        [p.change.value, cell(p.ecosystem), code(p.name), cell(p.version_a), cell(p.version_b)]
         for p in d.packages[:limit]
     ]
-    body = _table(["", "source", "package", "A", "B"], rows)
+    body = _table(["", "ecosystem", "package", "A", "B"], rows)
     if len(d.packages) > limit:
         body += ["", f"… {len(d.packages) - limit:,} more packages not shown (all with `--json`)."]
     counts = ", ".join(

@@ -125,8 +125,9 @@ class PackageRecord(Protocol):
     @property
     def version(self) -> str: ...
     @property
-    def source(self) -> str:
-        """The ecosystem or database it came from (`deb`, `pypi`, `apk` ...)."""
+    def ecosystem(self) -> str:
+        """Where it was installed from (`deb`, `pypi`, `apk`, `rpm`, `npm` ...): the same name
+        in two ecosystems is two packages."""
         ...
 
 
@@ -139,7 +140,7 @@ class PackageChange(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PackageDiff:
-    source: str
+    ecosystem: str
     name: str
     change: PackageChange
     version_a: str

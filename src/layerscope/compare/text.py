@@ -86,7 +86,7 @@ def render_text(d: ImageDiff, color: bool = False, limit: int = 20) -> str:
     if d.packages is not None:
         lines += ["", f"Packages: {len(d.packages)} changed"]
         lines += [
-            f"  {p.change.value:<9} {p.source}:{p.name}  "
+            f"  {p.change.value:<9} {p.ecosystem}:{p.name}  "
             f"{p.version_a or '-'} -> {p.version_b or '-'}"
             for p in d.packages[:limit]
         ]
