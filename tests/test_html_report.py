@@ -18,7 +18,12 @@ from typing import Any
 
 import pytest
 
+from layerscope.export import to_document
+from layerscope.html.report import image_report, write_html
+from layerscope.html.tree import finding_paths, image_tree
+
 from conftest import REAL, require
+from helpers import analysed
 from imagebuilder import D, F, ImageDef, Layer, write_docker_archive
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -103,6 +108,18 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     a = write_docker_archive(ImageDef([BASE, old], tag="demo/app:1"), tmp / "a.tar")
     b = write_docker_archive(ImageDef([BASE, APP, CLEAN], tag="demo/app:2"), tmp / "b.tar")
     out = {"image": tmp / "image.html", "diff": tmp / "diff.html", "busybox": tmp / "busybox.html"}
+    analysis = analysed(b)
+    findings = [
+        {
+            "ruleId": "LS-S001",
+            "severity": "high",
+            "title": "a secret",
+            "paths": ["/srv/app/main.py"],
+        }
+    ]
+    doc = to_document(analysis, extensions={"findings": findings})
+    out["findings"] = tmp / "findings.html"
+    write_html(image_report(doc, image_tree(analysis, finding_paths(doc))), str(out["findings"]))
     for args in (
         [str(b), "--html", str(out["image"]), "--json", str(tmp / "image.json")],
         [str(require(REAL / "busybox-buildah.docker-archive.tar")), "--html", str(out["busybox"])],
@@ -225,7 +242,25 @@ def test_colour_toggle_and_layers_chart(browser: Any, reports: dict[str, Path]) 
     assert by_waste["/usr"] == by_waste["/etc"] == "#dfe3e8" != by_waste["/srv"]
     legend = browser.find_element("css selector", "#legend").text
     assert "no waste" in legend
+    # No findings in this image: no findings colouring to offer.
+    modes = browser.find_elements("css selector", "#colour-modes button")
+    assert [b.get_attribute("data-mode") for b in modes] == ["layer", "waste"]
     _shot(browser, page, "image-waste")
+
+
+def test_findings_colouring_and_table(browser: Any, reports: dict[str, Path]) -> None:
+    page = reports["findings"]
+    _open(browser, page)
+    browser.find_element("css selector", "#colour-modes button[data-mode='findings']").click()
+    rect = browser.find_element("css selector", "#treemap > .tm[data-path='/srv']")
+    assert rect.get_attribute("data-colour") == "#b42318"
+    other = browser.find_element("css selector", "#treemap > .tm[data-path='/usr']")
+    assert other.get_attribute("data-colour") == "#dfe3e8"
+    tables = browser.find_elements("css selector", "section.panel h2")
+    assert any(t.text.startswith("Findings") for t in tables)
+    assert "a secret" in browser.find_element("css selector", "body").text
+    assert _errors(browser) == []
+    _shot(browser, page, "image-findings")
 
 
 def test_diff_report_colours_by_change(browser: Any, reports: dict[str, Path]) -> None:

@@ -266,9 +266,9 @@ def run(args: argparse.Namespace) -> int:
         write_json(doc, args.json)
     if args.html is not None:
         from .html.report import image_report, write_html  # noqa: PLC0415
-        from .html.tree import image_tree  # noqa: PLC0415
+        from .html.tree import finding_paths, image_tree  # noqa: PLC0415
 
-        write_html(image_report(doc, image_tree(analysis)), args.html)
+        write_html(image_report(doc, image_tree(analysis, finding_paths(doc))), args.html)
     if results is not None:
         out = sys.stderr if args.json == "-" else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))

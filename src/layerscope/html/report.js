@@ -107,7 +107,8 @@
 
   // -- the treemap ------------------------------------------------------------------------
   // A node: [name, bytes, colour, extra, mark, children|null] (see html/tree.py).
-  function Treemap(root, modes) {
+  function Treemap(root, allModes) {
+    const modes = Object.fromEntries(Object.entries(allModes).filter(([, m]) => m));
     const box = el("div", { class: "treemap", id: "treemap" });
     const crumbs = el("nav", { class: "crumbs", id: "crumbs", "aria-label": "breadcrumb" });
     const legend = el("div", { class: "legend", id: "legend" });
@@ -245,7 +246,7 @@
         describe: (n) => n[3] > 0 ? `${bytes(n[3])} reclaimable (hidden copies)` : "no hidden copies",
         legend: () => [["#dfe3e8", "no waste"], [mix("#e5574b", 0.45), "some waste"], ["#e5574b", `waste ≥ its own size (total ${bytes(maxWaste)})`]],
       },
-      findings: {
+      findings: tree[4] > 0 && {
         label: "Findings", color: (n) => n[4] > 0 ? "#b42318" : "#dfe3e8",
         describe: (n) => n[4] > 0 ? `${n[4]} finding(s)` : "no finding",
         legend: () => [["#dfe3e8", "no finding"], ["#b42318", "named by a finding"]],

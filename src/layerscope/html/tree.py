@@ -120,6 +120,30 @@ def image_tree(analysis: Analysis, finding_paths: Iterable[str] = ()) -> Node:
     return _emit_image("/", root)
 
 
+def finding_paths(doc: Mapping[str, Any]) -> list[str]:
+    """The paths the findings in a `--json` document name, whichever capability added them: any
+    object under `layerscope` with a rule (`ruleId`, `rule` or `id`) and a `paths` list."""
+    out: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            paths = value.get("paths")
+            if isinstance(paths, list) and any(k in value for k in ("ruleId", "rule", "id")):
+                for p in paths:
+                    path = p.get("path") if isinstance(p, dict) else p
+                    if isinstance(path, str):
+                        out.append(path)
+                return
+            for item in value.values():
+                walk(item)
+
+    walk({k: v for k, v in doc.get("layerscope", {}).items() if k != "waste"})
+    return out
+
+
 def _emit_diff(name: str, d: _Dir) -> Node:
     kids = [_emit_diff(n, sub) for n, sub in d.dirs.items()]
     kids += [[n, *f, None] for n, f in d.files.items()]
