@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean check-installed verify-diff
+.PHONY: install demo test check lint typecheck imports unit bench clean check-installed \
+	verify-packages verify-diff
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -48,6 +49,11 @@ bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
+	$(PY) bench/packages.py
+
+# Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
+verify-packages: $(STAMP)
+	$(PY) scripts/verify_packages.py
 
 # layerscope diff on the pyapp build ($$LAYERSCOPE_PYAPP), checked against each image's analysis.
 verify-diff: $(STAMP)

@@ -22,6 +22,7 @@ from .errors import ConfigError, ExitCode, LayerscopeError
 from .export import to_document, write_json
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
+from .packages import command as packages
 from .report import ci_report, summary
 from .session import OpenedImage, open_image
 from .sources.credentials import Credentials
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
+    packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -207,6 +209,16 @@ def load_analysis(args: argparse.Namespace) -> Analysis:
             _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
 
 
+def open_analysed(args: argparse.Namespace) -> OpenedImage:
+    """The image read and analysed, still open (package databases and files are read from it)."""
+    cache = _cache(args)
+    try:
+        return open_image(open_spec(args), _progress_printer(), cache)
+    finally:
+        if cache is not None and cache.write_errors:
+            _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
+
+
 def explore(args: argparse.Namespace) -> int:
     """Open the explorer; Textual is imported only here, so CI runs never load it."""
     from .ui.app import LayerscopeApp  # noqa: PLC0415
@@ -259,9 +271,16 @@ def run(args: argparse.Namespace) -> int:
     if not ci_mode and quiet and not args.summary and _interactive():
         return explore(args)
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
-    analysis = load_analysis(args)
-    results = evaluate(rules, analysis) if rules is not None else None
-    doc = to_document(analysis, describe_ci(results) if results else None)
+    plan = packages.plan(args, gate, text=not gate and args.json is None)
+    with open_analysed(args) as opened:
+        analysis = opened.analysis
+        pkgs = packages.analyse(plan, opened)
+    results = (
+        evaluate(rules, analysis) + packages.results(plan, pkgs) if rules is not None else None
+    )
+    packages.write_sbom(args, pkgs, analysis.image.name)
+    ci_doc = describe_ci(results) if results else None
+    doc = to_document(analysis, ci_doc, packages.extensions(args, pkgs))
     if args.json is not None:
         write_json(doc, args.json)
     if args.html is not None:
@@ -273,8 +292,9 @@ def run(args: argparse.Namespace) -> int:
         out = sys.stderr if args.json == "-" else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
-    if quiet:
+    if quiet and args.sbom != "-":
         sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
+        sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
 
@@ -314,7 +334,7 @@ def diff_command(argv: Sequence[str]) -> int:
     command.add_arguments(p)
     for flag in ("--platform", "--username", "--config"):
         p.add_argument(flag, help=f"as for the main command ({flag})")
-    for flag in ("--password-stdin", "--insecure", "--no-cache"):
+    for flag in ("--password-stdin", "--insecure", "--no-cache", "--no-packages"):
         p.add_argument(flag, action="store_true", help=f"as for the main command ({flag})")
     args = p.parse_args(argv)
     args.source, args.tag = None, None
@@ -329,16 +349,19 @@ def diff_command(argv: Sequence[str]) -> int:
         write_html=_write_diff_html,
         interactive=_interactive(),
         color=_use_color(sys.stdout),
-        **_diff_providers(),
+        **_diff_providers(args),
     )
     return command.run(args, hooks)
 
 
-def _diff_providers() -> dict[str, Any]:
+def _diff_providers(args: argparse.Namespace) -> dict[str, Any]:
     """Findings and packages join the comparison where those capabilities are installed:
-    `findings.security.scan_opened` (metadata and names, no content scan) and
-    `packages.analyse.analyse_packages` (the packages still in the final filesystem)."""
+    `findings.security.scan_opened` (metadata and names, no content scan; looked up at run time
+    until it lands) and the packages still in the final filesystem."""
     import importlib  # noqa: PLC0415
+
+    from .compare.model import PackageRecord  # noqa: PLC0415
+    from .packages.analyse import analyse_packages  # noqa: PLC0415
 
     found: dict[str, Any] = {}
     try:
@@ -347,13 +370,9 @@ def _diff_providers() -> dict[str, Any]:
         pass
     else:
         found["findings"] = lambda opened: scan(opened).findings
-    try:
-        analyse_packages = importlib.import_module("layerscope.packages.analyse").analyse_packages
-    except (ImportError, AttributeError):
-        pass
-    else:
+    if not args.no_packages:
 
-        def packages(opened: OpenedImage) -> tuple[Any, ...]:
+        def packages(opened: OpenedImage) -> tuple[PackageRecord, ...]:
             usages = analyse_packages(opened, reach=False).attribution.usages
             return tuple(u.package for u in usages if u.removed_in is None)
 
