@@ -298,7 +298,10 @@ def test_cli_formats_gate_and_exit_codes(pair: tuple[Path, Path], tmp_path: Path
     js = run_cli(a, b, "--format", "json")
     doc = json.loads(js.stdout)["layerscope"]["diff"]
     assert doc["pathCounts"] == {"added": 1, "removed": 4, "changed": 5}
-    assert doc["layers"]["sharedPrefix"] == 1 and doc["packages"] is None
+    assert doc["layers"]["sharedPrefix"] == 1
+    assert doc["packages"] == []  # the package readers ran; these images have no database
+    bare = run_cli(a, b, "--format", "json", "--no-packages")
+    assert json.loads(bare.stdout)["layerscope"]["diff"]["packages"] is None
     out = tmp_path / "d.json"
     md = run_cli(a, b, "--format", "markdown", "--json", str(out), "--max-growth", "1%")
     assert md.returncode == 1
@@ -363,3 +366,30 @@ def test_pyapp_bloated_vs_fixed() -> None:
         p for p in d.paths if p.path.startswith("/srv/app/") and p.path != "/srv/app/build.log"
     ]
     assert d.b.efficiency > d.a.efficiency
+
+
+def _status(*packages: tuple[str, str]) -> F:
+    stanzas = "\n".join(
+        f"Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {ver}\n"
+        for name, ver in packages
+    )
+    return F("var/lib/dpkg/status", stanzas.encode())
+
+
+def test_cli_packages_from_the_real_dpkg_reader(tmp_path: Path) -> None:
+    a = ImageDef([BASE, Layer([_status(("libfoo", "1.0"), ("bar", "2.0"))])], tag="t/p:1")
+    b = ImageDef([BASE, Layer([_status(("libfoo", "1.1"), ("baz", "3"))])], tag="t/p:2")
+    pa = write_docker_archive(a, tmp_path / "a.tar")
+    pb = write_docker_archive(b, tmp_path / "b.tar")
+    proc = run_cli(str(pa), str(pb), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)["layerscope"]["diff"]["packages"]
+    assert [
+        (p["change"], p["ecosystem"], p["name"], p["versionA"], p["versionB"]) for p in got
+    ] == [
+        ("added", "dpkg", "baz", "", "3"),
+        ("upgraded", "dpkg", "libfoo", "1.0", "1.1"),
+        ("removed", "dpkg", "bar", "2.0", ""),
+    ]
+    text = run_cli(str(pa), str(pb)).stdout
+    assert "upgraded  dpkg:libfoo  1.0 -> 1.1" in text
