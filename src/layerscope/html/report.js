@@ -268,18 +268,30 @@
 
   function extraSections(ls, skip) {  // findings, packages, stories: whatever capabilities added
     const out = [];
-    for (const [key, value] of Object.entries(ls || {})) {
-      if (skip.includes(key)) continue;
-      const list = Array.isArray(value) ? value : value && Array.isArray(value.findings) ? value.findings :
-        value && Array.isArray(value.packages) ? value.packages : value && Array.isArray(value.layers) ? value.layers : null;
-      if (!list || !list.length || typeof list[0] !== "object") continue;
-      const cols = Object.keys(list[0]).filter((c) => list.every((r) => r[c] === null || typeof r[c] !== "object")).slice(0, 7);
+    const title = (text) => text[0].toUpperCase() + text.slice(1).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+    function section(name, list) {
+      if (!list.length || typeof list[0] !== "object" || list[0] === null) return;
+      const flat = Object.keys(list[0]).filter((c) => list.every((r) => r[c] === null || typeof r[c] !== "object"));
+      const sized = flat.filter((c) => /bytes|size/i.test(c));  // the figures first, then the rest
+      const cols = [...flat.slice(0, 4), ...sized.filter((c) => !flat.slice(0, 4).includes(c)),
+        ...flat.slice(4).filter((c) => !sized.includes(c))].slice(0, 8);
+      const numeric = cols.map((c, i) => /bytes|size|^layer$|In$/i.test(c) ? i : -1).filter((i) => i >= 0);
       const rows = list.slice(0, 500).map((r) => cols.map((c) => {
         const v = r[c];
         if (c === "severity" && typeof v === "string") return pill(v, "sev-" + v);
         return typeof v === "number" && /bytes|size/i.test(c) ? bytes(v) : v === null || v === undefined ? "" : String(v);
       }));
-      out.push(panel(key[0].toUpperCase() + key.slice(1), `${list.length}`, table(cols, rows)));
+      const more = list.length > 500 ? ` (first 500 of ${list.length}; all in the JSON)` : "";
+      out.push(panel(name, `${list.length}${more}`, table(cols.map(title), rows, numeric)));
+    }
+    for (const [key, value] of Object.entries(ls || {})) {
+      if (skip.includes(key) || !value) continue;
+      if (Array.isArray(value)) section(title(key), value);
+      else if (typeof value === "object") {
+        for (const [sub, list] of Object.entries(value)) {
+          if (Array.isArray(list)) section(sub === key ? title(key) : `${title(key)}: ${title(sub).toLowerCase()}`, list);
+        }
+      }
     }
     return out;
   }
