@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
 	$(PY) bench/packages.py
+	$(PY) bench/diff.py
 
 # Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
 verify-packages: $(STAMP)

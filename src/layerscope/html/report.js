@@ -359,8 +359,9 @@
         table(["", "severity", "rule", "finding", "bytes"], d.findings.map((f) => [pill(f.change, f.change), pill(f.severity, "sev-" + f.severity), f.ruleId, f.title, f.recoverableBytes ? bytes(f.recoverableBytes) : ""]), [4])));
     }
     if (d.packages) {
-      main.append(panel("Packages", `${d.packages.length} changed`, table(["", "ecosystem", "package", "A", "B"],
-        d.packages.map((p) => [pill(p.change, p.change), p.ecosystem, p.name, p.versionA, p.versionB]))));
+      main.append(panel("Packages", `${d.packages.length} changed`, d.packages.length ?
+        table(["", "ecosystem", "package", "A", "B"], d.packages.map((p) => [pill(p.change, p.change), p.ecosystem, p.name, p.versionA, p.versionB])) :
+        el("p", { class: "note" }, "No package was added, removed or upgraded.")));
     }
     main.append(panel("Paths", `${d.pathCounts.added} added, ${d.pathCounts.removed} removed, ${d.pathCounts.changed} changed`,
       table(["", "path", "bytes", "what"], d.paths.slice(0, 1000).map((p) => [pill(p.change, p.change), p.path, signed(p.delta), p.aspects.join(", ")]), [2])));
