@@ -393,3 +393,25 @@ def test_cli_packages_from_the_real_dpkg_reader(tmp_path: Path) -> None:
     ]
     text = run_cli(str(pa), str(pb)).stdout
     assert "upgraded  dpkg:libfoo  1.0 -> 1.1" in text
+
+
+def test_cli_archive_against_a_registry_copy_is_no_difference(tmp_path: Path) -> None:
+    from servers import skopeo_copy, start_registry
+
+    archive = require(REAL / "busybox-buildah.docker-archive.tar")
+    registry = start_registry(tmp_path / "registry")
+    try:
+        skopeo_copy(
+            f"docker-archive:{archive}:docker.io/imglab/busybox-buildah:1",
+            registry,
+            "busybox:1",
+            "--dest-compress", "--dest-compress-format", "zstd",
+        )  # fmt: skip
+        proc = run_cli(str(archive), f"registry://{registry.host}/busybox:1", "--format", "json")
+    finally:
+        registry.stop()
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)["layerscope"]["diff"]
+    assert doc["identical"] and doc["paths"] == [] and doc["layers"]["pullBytes"] == 0
+    assert doc["b"]["source"].startswith("registry://")
+    assert doc["a"]["compressedSizeBytes"] != doc["b"]["compressedSizeBytes"]  # tar vs zstd

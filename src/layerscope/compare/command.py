@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ExitCode
+from ..errors import ConfigError, ExitCode
 from ..export import write_json
 from ..findings.model import FindingSet
 from ..session import OpenedImage
@@ -95,7 +95,9 @@ def run(args: argparse.Namespace, hooks: Hooks) -> int:
         doc = to_document(diff, describe(results) if results else None)
         if args.json is not None:
             write_json(doc, args.json)
-        if args.html is not None and hooks.write_html is not None:
+        if args.html is not None:
+            if hooks.write_html is None:
+                raise ConfigError("--html: no HTML writer in this build")
             hooks.write_html(doc, b, args.html)
     gate = lines(results)
     fmt = args.format or ("text" if args.json != "-" else None)
