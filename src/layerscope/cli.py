@@ -332,10 +332,16 @@ def diff_command(argv: Sequence[str]) -> int:
         epilog="Exit codes: 0 success, 1 a --max-growth or --fail-on-new rule failed, 2 an error.",
     )
     command.add_arguments(p)
-    for flag in ("--platform", "--username", "--config"):
-        p.add_argument(flag, help=f"as for the main command ({flag})")
-    for flag in ("--password-stdin", "--insecure", "--no-cache", "--no-packages"):
-        p.add_argument(flag, action="store_true", help=f"as for the main command ({flag})")
+    p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="the platform of both images")
+    p.add_argument("--username", metavar="USER", help="registry user, as for the main command")
+    p.add_argument("--config", metavar="FILE", help="explorer settings, as for the main command")
+    for flag, text in (
+        ("--password-stdin", "read the registry password from stdin"),
+        ("--insecure", "plain HTTP to the registry (always allowed for localhost)"),
+        ("--no-cache", "read every layer, and store none, instead of using the layer cache"),
+        ("--no-packages", "leave the installed packages out of the comparison"),
+    ):
+        p.add_argument(flag, action="store_true", help=text)
     args = p.parse_args(argv)
     args.source, args.tag = None, None
     cache = _cache(args)
