@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from layerscope.export import to_document
@@ -53,3 +56,19 @@ def test_tree_folds_wide_directories_and_sums_every_byte(tmp_path: Path) -> None
     assert more[0] == f"… {FANOUT * 2 + 1:,} more" and more[5] is None
     assert root[1] == data[1] == sum(i + 1 for i in range(FANOUT * 3))
     assert data[5][0][0] == f"f{FANOUT * 3 - 1:04d}"  # largest first
+
+
+def test_diff_page_embeds_exactly_the_diff_json(tmp_path: Path) -> None:
+    base = Layer([D("etc"), F("etc/a", b"a" * 100)])
+    a = write_docker_archive(ImageDef([base]), tmp_path / "a.tar")
+    b = write_docker_archive(ImageDef([base, Layer([F("etc/b", b"b" * 50)])]), tmp_path / "b.tar")
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    cmd = [sys.executable, "-m", "layerscope", "diff", str(a), str(b)]
+    cmd += ["--json", str(tmp_path / "d.json"), "--html", str(tmp_path / "d.html")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    data = _data((tmp_path / "d.html").read_text())
+    assert data["kind"] == "diff"
+    assert data["doc"] == json.loads((tmp_path / "d.json").read_text())
+    etc = next(k for k in data["tree"][5] if k[0] == "etc")  # type: ignore[index]
+    assert {k[0]: k[2] for k in etc[5]} == {"a": 0, "b": 2}  # unchanged, added
