@@ -1,8 +1,9 @@
 """`layerscope diff A B` against what a dive user does instead: `dive --ci` on each image.
 
 dive cannot compare two images; the nearest it comes is analysing each one. This times
-`layerscope diff A B --json FILE` cold (`--no-cache`: every layer read) and warm (the layer cache
-filled), and `dive --ci` on A plus `dive --ci` on B, in the same run; wall time, best of N.
+`layerscope diff A B --json FILE` cold (`--no-cache`: every layer read; with and without the
+package readers) and warm (the layer cache filled), and `dive --ci` on A plus `dive --ci` on B,
+in the same run; wall time, best of N.
 
     python bench/diff.py [--runs N] [A B]   (default: the pyapp pair in $LAYERSCOPE_PYAPP)
 """
@@ -48,6 +49,7 @@ def main() -> None:
         env["XDG_CACHE_HOME"] = tmp
         ls = [sys.executable, "-m", "layerscope", "diff", str(a), str(b), "--json", f"{tmp}/d.json"]
         cold = min(timed([*ls, "--no-cache"], env) for _ in range(args.runs))
+        bare = min(timed([*ls, "--no-cache", "--no-packages"], env) for _ in range(args.runs))
         timed(ls, env)  # fill the cache
         warm = min(timed(ls, env) for _ in range(args.runs))
         dive = min(
@@ -58,6 +60,7 @@ def main() -> None:
     print(f"A = {a.name}, B = {b.name}; best of {args.runs}")
     print(f"dive --ci A + dive --ci B          {dive:7.2f} s")
     print(f"layerscope diff A B, cold          {cold:7.2f} s   {dive / cold:5.2f}x dive")
+    print(f"  the same with --no-packages      {bare:7.2f} s   {dive / bare:5.2f}x dive")
     print(f"layerscope diff A B, warm (cache)  {warm:7.2f} s   {dive / warm:5.2f}x dive")
 
 
