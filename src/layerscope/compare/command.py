@@ -82,6 +82,8 @@ def _extras(opened: OpenedImage, hooks: Hooks) -> Extras:
 
 
 def run(args: argparse.Namespace, hooks: Hooks) -> int:
+    if args.json == "-" and args.format not in (None, "json"):
+        raise ConfigError(f"--json - and --format {args.format} would both write to stdout")
     growth = parse_growth(args.max_growth) if args.max_growth else None
     fail_on = parse_severity(args.fail_on_new) if args.fail_on_new else None
     wants_output = args.format or args.json or args.html or growth or fail_on or args.summary
@@ -101,6 +103,8 @@ def run(args: argparse.Namespace, hooks: Hooks) -> int:
             hooks.write_html(doc, b, args.html)
     gate = lines(results)
     fmt = args.format or ("text" if args.json != "-" else None)
+    if args.json == "-" and fmt == "json":
+        fmt = None  # already written
     out = sys.stdout
     if fmt == "json":
         out.write(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")

@@ -39,10 +39,8 @@ def key_directories(d: ImageDiff, limit: int) -> list[DirDelta]:
 def headline(d: ImageDiff) -> str:
     """One sentence: growth, layers reused, pull bytes, paths changed."""
     if d.identical:
-        return (
-            f"No difference: the same {d.a.layers} layers and the same files "
-            f"({human_bytes(d.a.size)})."
-        )
+        layers = f"{d.a.layers} layer" + ("" if d.a.layers == 1 else "s")
+        return f"No difference: the same {layers} and the same files ({human_bytes(d.a.size)})."
     growth = d.growth
     verb = "grew" if growth > 0 else "shrank" if growth < 0 else "kept its size"
     size = f" by {human_bytes(abs(growth))} ({percent(growth, d.a.size)})" if growth else ""
