@@ -316,7 +316,6 @@ def test_cli_formats_gate_and_exit_codes(pair: tuple[Path, Path], tmp_path: Path
     [
         (["{a}", "{missing}"], "missing.tar"),
         (["{a}", "{b}", "--max-growth", "lots"], "--max-growth"),
-        (["{a}", "{b}", "--fail-on-new", "high"], "no findings"),
         (["{a}", "{b}", "--fail-on-new", "severe"], "not a severity"),
         (["{a}", "{b}", "--json", "{tmp}/no/such/dir/x.json"], "does not exist"),
         (["{a}", "{b}", "--json", "-", "--format", "markdown"], "both write to stdout"),
