@@ -11,10 +11,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConfigError, ExitCode, LayerscopeError
+from .findings import command as advisor_command
+from .findings import flags as security_flags
 from .packages import command as packages
 from .sources import ARCHIVE_SCHEMES, LIVE_SCHEMES
 
@@ -47,13 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="an image archive or OCI layout (PATH, PATH:name:tag, docker-archive://PATH, "
         "oci-archive://PATH), docker://NAME, podman://NAME, "
         "registry://HOST[:PORT]/REPO[:TAG|@DIGEST], or a NAME (the local engine, else the "
-        "registry); 'layerscope cache' shows and prunes the layer cache",
+        "registry); 'layerscope cache' shows and prunes the layer cache; "
+        "'layerscope diff A B' compares two images",
     )
     p.add_argument(
         "-j",
         "--json",
         metavar="FILE",
         help="write the analysis as JSON (dive's schema plus layerscope's) to FILE, '-' for stdout",
+    )
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write a self-contained HTML report (facts, layers, a zoomable treemap) to FILE",
     )
     p.add_argument(
         "--ci",
@@ -131,11 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
-    from .findings.command import add_arguments as advisor_arguments  # noqa: PLC0415
-    from .findings.flags import add_arguments as security_arguments  # noqa: PLC0415
-
-    advisor_arguments(p)
-    security_arguments(p)
+    advisor_command.add_arguments(p)
+    security_flags.add_arguments(p)
     packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
@@ -167,7 +172,7 @@ def _progress_printer() -> ProgressFn | None:
     return show
 
 
-def _request(args: argparse.Namespace) -> Request:
+def _request(args: argparse.Namespace, image: str | None = None) -> Request:
     from .model import Platform  # noqa: PLC0415
     from .sources.credentials import Credentials  # noqa: PLC0415
     from .sources.resolve import Request  # noqa: PLC0415
@@ -186,17 +191,18 @@ def _request(args: argparse.Namespace) -> Request:
         if secret is None:
             raise ConfigError("--username needs --password-stdin or LAYERSCOPE_PASSWORD")
         creds = Credentials(args.username, secret)
-    return Request(args.image, args.source, args.tag, platform, creds, args.insecure)
+    return Request(image or args.image, args.source, args.tag, platform, creds, args.insecure)
 
 
 def _note(text: str) -> None:
     sys.stderr.write(f"layerscope: {text}\n")
 
 
-def open_spec(args: argparse.Namespace) -> ImageSpec:
+def open_spec(args: argparse.Namespace, image: str | None = None) -> ImageSpec:
+    """The spec of `image` (default: the IMAGE argument) with the command line's options."""
     from .sources.resolve import open_spec as resolve_spec  # noqa: PLC0415
 
-    return resolve_spec(_request(args), _note)
+    return resolve_spec(_request(args, image), _note)
 
 
 def _cache(args: argparse.Namespace) -> LayerCache | None:
@@ -220,7 +226,6 @@ def open_analysed(args: argparse.Namespace) -> OpenedImage:
 def explore(args: argparse.Namespace) -> int:
     """Open the explorer; Textual is imported only here, so CI runs never load it."""
     from .analysis import analyse  # noqa: PLC0415
-    from .findings.flags import scan_limit  # noqa: PLC0415
     from .findings.secure import secure  # noqa: PLC0415
     from .loader import load_image  # noqa: PLC0415
     from .session import OpenedImage  # noqa: PLC0415
@@ -232,7 +237,8 @@ def explore(args: argparse.Namespace) -> int:
 
     def loader(progress: ProgressFn) -> OpenedImage:
         opened = OpenedImage(spec, analyse(load_image(spec, progress, _cache(args))))
-        opened.analysis = secure(opened, args.security, scan_limit(args))[0]  # secrets redacted
+        limit = security_flags.scan_limit(args)
+        opened.analysis = secure(opened, args.security, limit)[0]  # secrets redacted
         opened.index  # noqa: B018  (built in the loading thread, not on the first frame)
         return opened
 
@@ -273,19 +279,17 @@ def run(args: argparse.Namespace) -> int:
     # set by every CI service), so a JSON-export job does not start failing; an explicit --ci
     # with --json does both.
     gate = ci_mode and (args.json is None or ci_flag)
-    quiet = args.json is None and not args.summary and not args.sarif and not args.fix
-    if not ci_mode and quiet and _interactive():
+    quiet = args.json is None and args.html is None and not args.fix
+    if not ci_mode and quiet and not args.summary and not args.sarif and _interactive():
         return explore(args)
     from .ci import describe as describe_ci  # noqa: PLC0415
     from .ci import evaluate, passed  # noqa: PLC0415
     from .export import to_document, write_json  # noqa: PLC0415
-    from .findings.command import prepare as prepare_advisor  # noqa: PLC0415
-    from .findings.render import advice_section  # noqa: PLC0415
     from .findings.secure import scan_json, scan_note, secure  # noqa: PLC0415
     from .report import ci_report, summary  # noqa: PLC0415
 
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
-    advisor = prepare_advisor(args, gate)
+    advisor = advisor_command.prepare(args, gate)
     plan = packages.plan(args, gate, text=not gate and args.json is None)
     with open_analysed(args) as opened:
         # Every output is rendered from a copy of the analysis with each secret found redacted.
@@ -302,22 +306,27 @@ def run(args: argparse.Namespace) -> int:
         results = evaluate(rules, analysis) + advisor.gate(analysis, advice)
         results += packages.results(plan, pkgs)
     packages.write_sbom(args, pkgs, analysis.image.name)
+    ci_doc = describe_ci(results) if results else None
+    extensions = {**advisor.extensions(advice), **packages.extensions(args, pkgs)}
+    extensions["security"] = scan_json(security.scan)
+    doc = to_document(analysis, ci_doc, extensions)
     if args.json is not None:
-        ci_doc = describe_ci(results) if results else None
-        extensions = {**advisor.extensions(advice), **packages.extensions(args, pkgs)}
-        extensions["security"] = scan_json(security.scan)
-        write_json(to_document(analysis, ci_doc, extensions), args.json)
+        write_json(doc, args.json)
+    if args.html is not None:
+        from .html.report import image_report, write_html  # noqa: PLC0415
+        from .html.tree import finding_paths, image_tree  # noqa: PLC0415
+
+        write_html(image_report(doc, image_tree(analysis, finding_paths(doc))), args.html)
     if fix is not None:
         sys.stdout.write(fix)
     if results is not None:
         out = sys.stderr if args.json == "-" or args.fix else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
-    if args.json is None and args.sbom != "-" and not args.fix:
+    if quiet and args.sbom != "-":
         color = _use_color(sys.stdout)
         sys.stdout.write(summary(analysis, color))
-        if advice is not None:
-            sys.stdout.write(advice_section(advice, analysis.image, color))
+        sys.stdout.write(advisor.section(advice, opened, color))
         sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
@@ -348,11 +357,113 @@ def cache_command(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def diff_command(argv: Sequence[str]) -> int:
+    """`layerscope diff A B`: the comparison lives in `compare/`; here only how to open things."""
+    from .compare import command  # noqa: PLC0415
+
+    p = argparse.ArgumentParser(
+        prog="layerscope diff",
+        description="Compare two images: layers shared, bytes to pull, files, packages and "
+        "findings that changed. A and B take every form the main command takes.",
+        epilog="Exit codes: 0 success, 1 a --max-growth or --fail-on-new rule failed, 2 an error.",
+    )
+    command.add_arguments(p)
+    p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help="the platform of both images")
+    p.add_argument("--username", metavar="USER", help="registry user, as for the main command")
+    p.add_argument("--config", metavar="FILE", help="explorer settings, as for the main command")
+    for flag, text in (
+        ("--password-stdin", "read the registry password from stdin"),
+        ("--insecure", "plain HTTP to the registry (always allowed for localhost)"),
+        ("--no-cache", "read every layer, and store none, instead of using the layer cache"),
+        ("--no-packages", "leave the installed packages out of the comparison"),
+    ):
+        p.add_argument(flag, action="store_true", help=text)
+    args = p.parse_args(argv)
+    args.source, args.tag = None, None
+    cache = _cache(args)
+
+    def open_one(ref: str) -> OpenedImage:
+        from .session import open_image  # noqa: PLC0415
+
+        return open_image(open_spec(args, ref), _progress_printer(), cache)
+
+    hooks = command.Hooks(
+        open_image=open_one,
+        explore=lambda a, b: _explore_diff(args, a, b),
+        write_html=_write_diff_html,
+        interactive=_interactive(),
+        color=_use_color(sys.stdout),
+        **_diff_providers(args),
+    )
+    return command.run(args, hooks)
+
+
+def _diff_providers(args: argparse.Namespace) -> dict[str, Any]:
+    """Findings and packages join the comparison where those capabilities are installed: the
+    waste advisor's `findings.advice.advise` and the security rules' `findings.security.
+    scan_opened` (metadata and names, no content scan), looked up at run time until they land,
+    and the packages still in the final filesystem."""
+    import importlib  # noqa: PLC0415
+
+    from .compare.model import PackageRecord  # noqa: PLC0415
+    from .findings.model import FindingSet  # noqa: PLC0415
+    from .packages.analyse import analyse_packages  # noqa: PLC0415
+
+    producers: list[Any] = []
+    for module, name in (("advice", "advise"), ("security", "scan_opened")):
+        try:
+            producers.append(
+                getattr(importlib.import_module(f"layerscope.findings.{module}"), name)
+            )
+        except (ImportError, AttributeError):
+            continue
+    found: dict[str, Any] = {}
+    if producers:
+
+        def findings(opened: OpenedImage) -> FindingSet:
+            out = FindingSet(())
+            for produce in producers:
+                out = out.merged(produce(opened).findings)
+            return out
+
+        found["findings"] = findings
+    if not args.no_packages:
+
+        def packages(opened: OpenedImage) -> tuple[PackageRecord, ...]:
+            usages = analyse_packages(opened, reach=False).attribution.usages
+            return tuple(u.package for u in usages if u.removed_in is None)
+
+        found["packages"] = packages
+    return found
+
+
+def _explore_diff(args: argparse.Namespace, a: OpenedImage, b: OpenedImage) -> int:
+    from .compare.diff import compare  # noqa: PLC0415
+    from .compare.summary import headline  # noqa: PLC0415
+    from .compare.text import figures  # noqa: PLC0415
+    from .ui.diffview import DiffApp, merged_opened  # noqa: PLC0415
+    from .uiconfig import load_ui_config  # noqa: PLC0415
+
+    config = load_ui_config(Path(args.config) if args.config else None)
+    diff = compare(a, b)
+    summary = "\n".join([headline(diff), "", *(line.strip() for line in figures(diff))])
+    return DiffApp(merged_opened(a, b), summary, config).run() or EXIT_OK
+
+
+def _write_diff_html(doc: dict[str, Any], b: OpenedImage, target: str) -> None:
+    from .html.report import diff_report, write_html  # noqa: PLC0415
+    from .html.tree import diff_tree  # noqa: PLC0415
+
+    write_html(diff_report(doc, diff_tree(doc, b.analysis.tree)), target)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv[:1] == ["cache"]:
             return cache_command(argv[1:])
+        if argv[:1] == ["diff"]:
+            return diff_command(argv[1:])
         args = build_parser().parse_args(argv)
         return run(args)
     except LayerscopeError as exc:
