@@ -10,7 +10,7 @@ archives, and `secrets.env` with the values planted in that build. It checks tha
     by the RUN that writes build.log, and written into build.log), the setuid helper;
   * the fixed image has no finding above info, and neither has the Debian base layer alone;
   * no planted value appears in any output: the summary, the JSON, the CI report, SARIF (when
-    the command line offers it), stdout and stderr of every run, and every file the runs left
+    the command line offers it), the HTML report, stdout and stderr of every run, and every file the runs left
     (the layer cache included).
 
 Exit 0 when all hold, 1 with the failures listed otherwise, 2 when the build is missing.
@@ -209,6 +209,7 @@ def verify_outputs(image: Path, work: Path, secret: dict[str, str]) -> None:
         "json (default rules)": ["--json", str(work / "plain.json")],
         "ci, failOn [high] (no --security)": ["--ci"],
         "sarif --security": ["--security", "--sarif", str(work / "out.sarif"), "--summary"],
+        "html --security": ["--security", "--html", str(work / "out.html")],
     }
     for name, args in runs.items():
         proc = run([str(image), *args], work)
