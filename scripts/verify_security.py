@@ -9,9 +9,9 @@ archives, and `secrets.env` with the values planted in that build. It checks tha
     still shipped in the COPY layer), the API_TOKEN build argument (recorded in the history, used
     by the RUN that writes build.log, and written into build.log), the setuid helper;
   * the fixed image has no finding above info, and neither has the Debian base layer alone;
-  * no planted value appears in any output: the summary, the JSON, the CI report, SARIF (when
-    the command line offers it), the HTML report, stdout and stderr of every run, and every file the runs left
-    (the layer cache included).
+  * no planted value appears in any output: the summary, the JSON, the CI report, SARIF, the
+    HTML report, stdout and stderr of every run, and every file the runs left (the layer cache
+    included).
 
 Exit 0 when all hold, 1 with the failures listed otherwise, 2 when the build is missing.
 """
