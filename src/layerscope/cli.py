@@ -399,34 +399,18 @@ def diff_command(argv: Sequence[str]) -> int:
 
 
 def _diff_providers(args: argparse.Namespace) -> dict[str, Any]:
-    """Findings and packages join the comparison where those capabilities are installed: the
-    waste advisor's `findings.advice.advise` and the security rules' `findings.security.
-    scan_opened` (metadata and names, no content scan), looked up at run time until they land,
-    and the packages still in the final filesystem."""
-    import importlib  # noqa: PLC0415
-
+    """Findings (every registered producer: waste and security rules, metadata and names, no
+    content scan) and the packages still in the final filesystem join the comparison."""
     from .compare.model import PackageRecord  # noqa: PLC0415
+    from .findings.advice import advise  # noqa: PLC0415
     from .findings.model import FindingSet  # noqa: PLC0415
     from .packages.analyse import analyse_packages  # noqa: PLC0415
 
-    producers: list[Any] = []
-    for module, name in (("advice", "advise"), ("security", "scan_opened")):
-        try:
-            producers.append(
-                getattr(importlib.import_module(f"layerscope.findings.{module}"), name)
-            )
-        except (ImportError, AttributeError):
-            continue
-    found: dict[str, Any] = {}
-    if producers:
+    def findings(opened: OpenedImage) -> FindingSet:
+        # One collect over all producers: a byte claimed by one family is not counted again.
+        return advise(opened).findings
 
-        def findings(opened: OpenedImage) -> FindingSet:
-            out = FindingSet(())
-            for produce in producers:
-                out = out.merged(produce(opened).findings)
-            return out
-
-        found["findings"] = findings
+    found: dict[str, Any] = {"findings": findings}
     if not args.no_packages:
 
         def packages(opened: OpenedImage) -> tuple[PackageRecord, ...]:
