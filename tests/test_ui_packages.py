@@ -19,6 +19,9 @@ from layerscope.ui.packages_view import PackagesScreen, files_pattern
 from layerscope.ui.panes import LayerDetails
 from layerscope.ui.treepane import FileTreePane
 
+from test_packages_image import _tree
+from test_packages_parsers import pip_target, rpm_root
+
 from helpers import explorer_data
 from imagebuilder import D, F, ImageDef, Layer, Step, W, write_docker_archive
 
@@ -208,6 +211,48 @@ def test_layer_details_list_the_package_changes(image: OpenedImage) -> None:
     assert "-2 " in two
     assert "- gcc-12:amd64 12.2.0-14 50 kB still stored" in two
     assert "- python3-pip:all 23.0.1+dfsg-1 30 kB still stored" in two
+
+
+def test_rpm_and_python_packages_made_by_their_tools(tmp_path: Path) -> None:
+    """rpm's sqlite database written by `rpm -i` and distributions installed by pip, each in
+    its own layer: the view names their databases and layers; enter shows the rpm's file."""
+    rroot = rpm_root(tmp_path, [("ls-tool", "1.0", 3000)])
+    site = pip_target(tmp_path, "itsdangerous")
+    img = ImageDef(
+        [
+            Layer(_tree(rroot, ""), "RUN rpm -i ls-tool.rpm"),
+            Layer(_tree(site, "usr/lib/python3/site-packages"), "RUN pip install itsdangerous"),
+        ]
+    )
+    image = explorer_data(write_docker_archive(img, tmp_path / "img.tar"))
+
+    async def drive() -> tuple[dict[str, tuple[str, str]], str, list[str]]:
+        app = LayerscopeApp(loaded=image)
+        async with app.run_test(size=(180, 45)) as pilot:
+            await pilot.pause()
+            table = await _open_view(pilot)
+            names = _cells(table, 0)
+            rows = dict(
+                zip(names, zip(_cells(table, 2), _cells(table, 3), strict=True), strict=True)
+            )
+            await pilot.press(
+                *["down"]
+                * names.index("ls-tool:noarch" if "ls-tool:noarch" in names else "ls-tool"),
+                "enter",
+            )
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            view = app.screen.query_one(FileTreePane).tree_view
+            shown = [r.path for r in map(view.row, range(len(view))) if not r.is_dir]
+            return rows, app.screen.query_one("#filter", Input).value, shown
+
+    with image:
+        rows, pattern, shown = asyncio.run(drive())
+    label = next(n for n in rows if n.startswith("ls-tool"))
+    assert rows[label] == ("rpm", "0")
+    assert rows["itsdangerous"] == ("python", "1")
+    assert pattern == r"^/usr/share/ls\-tool/(?:data\.bin|readme)$"
+    assert shown == ["/usr/share/ls-tool/data.bin", "/usr/share/ls-tool/readme"]
 
 
 def test_packages_view_snapshot(snap_compare: Snap, image: OpenedImage) -> None:
