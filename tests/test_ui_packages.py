@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,6 @@ from layerscope.ui.app import LayerscopeApp
 from layerscope.ui.packages_view import PackagesScreen, files_pattern
 from layerscope.ui.panes import LayerDetails
 from layerscope.ui.treepane import FileTreePane
-
 from test_packages_image import _tree
 from test_packages_parsers import pip_target, rpm_root
 
