@@ -19,6 +19,10 @@ from .ci import Rule, evaluate, load_rules_file, passed, resolve_rules
 from .ci import describe as describe_ci
 from .errors import ConfigError, ExitCode, LayerscopeError
 from .export import to_document, write_json
+from .findings.advise import Advice, advise, json_extensions, summary_text, write_sarif
+from .findings.advise import add_arguments as add_advice_arguments
+from .findings.fix import fix_diff
+from .findings.policy import evaluate_policy, load_policy
 from .findings.secure import add_arguments as add_security_arguments
 from .findings.secure import scan_json, scan_limit, scan_note, secure, security_text
 from .findings.security import SecurityResult
@@ -135,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read every layer, and store none, instead of using the layer cache",
     )
     add_security_arguments(p)
+    add_advice_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -193,13 +198,15 @@ def _cache(args: argparse.Namespace) -> LayerCache | None:
     return None if args.no_cache else LayerCache(default_dir())
 
 
-def load_analysis(args: argparse.Namespace) -> tuple[Analysis, SecurityResult]:
-    """The analysis, redacted of every secret the security rules found, and their findings."""
+def load_analysis(args: argparse.Namespace) -> tuple[Analysis, SecurityResult, Advice]:
+    """The analysis, redacted of every secret the security rules found, and all findings."""
     spec = open_spec(args)
     cache = _cache(args)
     try:
         opened = OpenedImage(spec, analyse(load_image(spec, _progress_printer(), cache)))
-        return secure(opened, args.security, scan_limit(args))
+        analysis, security = secure(opened, args.security, scan_limit(args))
+        dockerfile = Path(args.dockerfile) if args.dockerfile else None
+        return analysis, security, advise(opened, analysis, security, dockerfile)
     finally:
         spec.close()
         if cache is not None and cache.write_errors:
@@ -259,12 +266,22 @@ def run(args: argparse.Namespace) -> int:
         return explore(args)
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
     scan_limit(args)  # a bad --scan-limit fails before the long load
-    analysis, security = load_analysis(args)
+    if args.fix and not args.dockerfile:
+        raise ConfigError("--fix needs --dockerfile PATH")
+    policy = load_policy(Path(args.policy_config)) if gate else None
+    analysis, security, advice = load_analysis(args)
     results = evaluate(rules, analysis) if rules is not None else None
+    if results is not None and policy is not None:
+        results += evaluate_policy(policy, analysis, advice.findings)
     if security.scan is not None:
         _note(scan_note(security.scan))
+    if args.sarif is not None:
+        write_sarif(advice, analysis.image.name, args.sarif)
+    if args.fix:
+        sys.stdout.write(fix_diff(analysis, advice))
+        return EXIT_OK
     if args.json is not None:
-        extensions = {"security": scan_json(security.scan)}
+        extensions = {"security": scan_json(security.scan), **json_extensions(analysis, advice)}
         doc = to_document(analysis, describe_ci(results) if results else None, extensions)
         write_json(doc, args.json)
     if results is not None:
@@ -274,6 +291,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json is None:
         sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
         sys.stdout.write(security_text(security))
+        sys.stdout.write(summary_text(analysis, advice))
     return EXIT_OK
 
 
