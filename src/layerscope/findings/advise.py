@@ -11,7 +11,7 @@ from typing import Any
 from ..analysis import Analysis
 from ..export import write_json
 from ..session import OpenedImage
-from . import waste
+from . import devdeps, waste
 from .dockerfile import Instruction, locations
 from .engine import Options, Producer, collect
 from .model import FindingSet, Rule
@@ -79,7 +79,7 @@ def advise(
             for f in security.findings
         ]
 
-    producers: list[Producer] = [waste_producer, security_producer]
+    producers: list[Producer] = [devdeps.produce, waste_producer, security_producer]
     found = collect(opened, producers, Options(scrub=security.redactor.scrub, locate=locate))
     return Advice(found, stories(analysis), where, mapped, dockerfile)
 
