@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean verify-security check-installed
+.PHONY: install demo test check lint typecheck imports unit bench clean check-installed \
+	verify-packages verify-advisor verify-security rules-doc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,6 +50,19 @@ bench: $(STAMP)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
 	$(PY) bench/security.py
+	$(PY) bench/packages.py
+
+# Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
+verify-packages: $(STAMP)
+	$(PY) scripts/verify_packages.py
+
+# The advisor on the real pyapp build (root, dockerd, the package mirrors); PYAPP_OUT=DIR uses an
+# existing build instead of building one; ARGS=--no-build skips building the --fix result.
+verify-advisor: $(STAMP)
+	$(PY) scripts/verify_advisor.py $(ARGS)
+
+rules-doc: $(STAMP)
+	$(PY) -m layerscope.findings.registry > docs/rules.md
 
 # The security findings on the real pyapp build ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
 verify-security: $(STAMP)

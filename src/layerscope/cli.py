@@ -13,23 +13,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .analysis import Analysis, analyse
+from .analysis import analyse
 from .cache import LayerCache, default_dir
 from .ci import Rule, evaluate, load_rules_file, passed, resolve_rules
 from .ci import describe as describe_ci
 from .errors import ConfigError, ExitCode, LayerscopeError
 from .export import to_document, write_json
-from .findings.advise import Advice, advise, json_extensions, summary_text, write_sarif
-from .findings.advise import add_arguments as add_advice_arguments
-from .findings.fix import fix_diff
-from .findings.policy import evaluate_policy, load_policy
-from .findings.secure import add_arguments as add_security_arguments
-from .findings.secure import scan_json, scan_limit, scan_note, secure, security_text
-from .findings.security import SecurityResult
+from .findings.command import add_arguments as advisor_arguments
+from .findings.command import prepare as prepare_advisor
+from .findings.document import extension as findings_extension
+from .findings.render import advice_section
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
+from .packages import command as packages
 from .report import ci_report, summary
-from .session import OpenedImage
+from .session import OpenedImage, open_image
 from .sources.credentials import Credentials
 from .sources.resolve import ARCHIVE_SCHEMES, LIVE_SCHEMES, Request
 from .sources.resolve import open_spec as resolve_spec
@@ -138,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
-    add_security_arguments(p)
-    add_advice_arguments(p)
+    advisor_arguments(p)
+    packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -198,17 +196,12 @@ def _cache(args: argparse.Namespace) -> LayerCache | None:
     return None if args.no_cache else LayerCache(default_dir())
 
 
-def load_analysis(args: argparse.Namespace) -> tuple[Analysis, SecurityResult, Advice]:
-    """The analysis, redacted of every secret the security rules found, and all findings."""
-    spec = open_spec(args)
+def open_analysed(args: argparse.Namespace) -> OpenedImage:
+    """The image read and analysed, still open (package databases and files are read from it)."""
     cache = _cache(args)
     try:
-        opened = OpenedImage(spec, analyse(load_image(spec, _progress_printer(), cache)))
-        analysis, security = secure(opened, args.security, scan_limit(args))
-        dockerfile = Path(args.dockerfile) if args.dockerfile else None
-        return analysis, security, advise(opened, analysis, security, dockerfile)
+        return open_image(open_spec(args), _progress_printer(), cache)
     finally:
-        spec.close()
         if cache is not None and cache.write_errors:
             _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
 
@@ -223,7 +216,6 @@ def explore(args: argparse.Namespace) -> int:
 
     def loader(progress: ProgressFn) -> OpenedImage:
         opened = OpenedImage(spec, analyse(load_image(spec, progress, _cache(args))))
-        opened.analysis = secure(opened, args.security, scan_limit(args))[0]  # secrets redacted
         opened.index  # noqa: B018  (built in the loading thread, not on the first frame)
         return opened
 
@@ -262,36 +254,37 @@ def run(args: argparse.Namespace) -> int:
     # set by every CI service), so a JSON-export job does not start failing; an explicit --ci
     # with --json does both.
     gate = ci_mode and (args.json is None or ci_flag)
-    if not ci_mode and args.json is None and not args.summary and _interactive():
+    quiet = args.json is None and not args.summary and not args.sarif and not args.fix
+    if not ci_mode and quiet and _interactive():
         return explore(args)
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
-    scan_limit(args)  # a bad --scan-limit fails before the long load
-    if args.fix and not args.dockerfile:
-        raise ConfigError("--fix needs --dockerfile PATH")
-    policy = load_policy(Path(args.policy_config)) if gate else None
-    analysis, security, advice = load_analysis(args)
-    results = evaluate(rules, analysis) if rules is not None else None
-    if results is not None and policy is not None:
-        results += evaluate_policy(policy, analysis, advice.findings)
-    if security.scan is not None:
-        _note(scan_note(security.scan))
-    if args.sarif is not None:
-        write_sarif(advice, analysis.image.name, args.sarif)
-    if args.fix:
-        sys.stdout.write(fix_diff(analysis, advice))
-        return EXIT_OK
+    advisor = prepare_advisor(args, gate)
+    plan = packages.plan(args, gate, text=not gate and args.json is None)
+    with open_analysed(args) as opened:
+        analysis = opened.analysis
+        advice = advisor.advise(opened)
+        pkgs = packages.analyse(plan, opened)
+        advisor.write_sarif(advice, opened)
+        fix = advisor.diff(opened, advice) if args.fix else None
+    results = None
+    if rules is not None:
+        results = evaluate(rules, analysis) + advisor.gate(analysis, advice)
+        results += packages.results(plan, pkgs)
+    packages.write_sbom(args, pkgs, analysis.image.name)
     if args.json is not None:
-        extensions = {"security": scan_json(security.scan), **json_extensions(analysis, advice)}
-        doc = to_document(analysis, describe_ci(results) if results else None, extensions)
-        write_json(doc, args.json)
+        ci_doc = describe_ci(results) if results else None
+        extensions = {**findings_extension(advice), **packages.extensions(args, pkgs)}
+        write_json(to_document(analysis, ci_doc, extensions), args.json)
+    if fix is not None:
+        sys.stdout.write(fix)
     if results is not None:
-        out = sys.stderr if args.json == "-" else sys.stdout
+        out = sys.stderr if args.json == "-" or args.fix else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
-    if args.json is None:
-        sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
-        sys.stdout.write(security_text(security))
-        sys.stdout.write(summary_text(analysis, advice))
+    if args.json is None and args.sbom != "-" and not args.fix:
+        color = _use_color(sys.stdout)
+        sys.stdout.write(summary(analysis, color) + advice_section(advice, analysis.image, color))
+        sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -94,8 +94,8 @@ def _plan(
     for layer in analysis.image.layers:
         mine: dict[str, tuple[int, int]] = {}
         for entry in layer.entries:
-            if entry.kind is not EntryKind.FILE or not entry.size or "/.wh." in "/" + entry.path:
-                continue
+            if not entry.size or entry.kind is not EntryKind.FILE:
+                continue  # whiteouts and opaque markers are empty files
             if entry.size > limit:
                 too_large.append((entry.path, entry.size))
                 continue
@@ -121,28 +121,35 @@ class _Collector:
         self.found: list[tuple[int, str, tuple[int, int]]] = []
         self.files = self.bytes = self.binaries = 0
 
-    def consumer(
-        self, index: int, mine: dict[str, tuple[int, int]]
-    ) -> Callable[[str, Iterator[bytes]], None]:
+    def read_layer(self, blob: BlobRef, index: int, mine: dict[str, tuple[int, int]]) -> None:
+        """Scan the wanted files of one layer; counts are kept locally and added at the end."""
+        counts = [0, 0, 0]  # files, bytes, binaries
+        scan, keep = self.scanner.scan, self.keep
+
         def consume(path: str, chunks: Iterator[bytes]) -> None:
             first = next(chunks, b"")
             if b"\0" in first[:_SNIFF]:
-                with self.lock:
-                    self.binaries += 1
+                counts[2] += 1
                 return
-            data = first + b"".join(chunks) if len(first) < mine[path][1] else first
-            hits = self.scanner.scan(data, path)
+            key = mine[path]
+            data = first + b"".join(chunks) if len(first) < key[1] else first
+            counts[0] += 1
+            counts[1] += len(data)
+            hits = scan(data, path)
             shape = shape_of(path, data)
-            with self.lock:
-                if path in self.keep:
-                    self.kept[mine[path]] = data
-                self.files += 1
-                self.bytes += len(data)
-                if hits or shape:
-                    self.results[mine[path]] = _Result(tuple(hits), shape)
-                    self.found.append((index, path, mine[path]))
+            if hits or shape or path in keep:
+                with self.lock:
+                    if path in keep:
+                        self.kept[key] = data
+                    if hits or shape:
+                        self.results[key] = _Result(tuple(hits), shape)
+                        self.found.append((index, path, key))
 
-        return consume
+        read_members(blob, set(mine), consume)
+        with self.lock:
+            self.files += counts[0]
+            self.bytes += counts[1]
+            self.binaries += counts[2]
 
 
 def scan_contents(
@@ -160,7 +167,7 @@ def scan_contents(
 
     def one(index: int) -> None:
         if wanted[index]:
-            read_members(blobs[index], set(wanted[index]), out.consumer(index, wanted[index]))
+            out.read_layer(blobs[index], index, wanted[index])
 
     workers = max(1, min(len(blobs), os.cpu_count() or 2, 4))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan") as pool:

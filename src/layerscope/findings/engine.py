@@ -1,79 +1,122 @@
-"""The seam every finding producer plugs into, and the one place findings are put together.
+"""The seam every finding producer plugs into, and `collect`, which runs them without counting
+a byte twice.
 
-A producer is a function `(OpenedImage, Options) -> Iterable[Finding]` (waste rules, security
-rules, package policies ...). `collect` runs them in order and enforces the model's promise that
-each stored byte is counted by at most one finding: a later producer's paths already claimed by
-an earlier finding are dropped from it, with their bytes, so totals always add up.
+A producer is any callable `(OpenedImage, FindingOptions) -> Iterable[Finding]` that also names
+the rules it can report (`rules`). Producers run in order; within one, findings are taken in the
+order they are yielded. A finding that recovers bytes claims its (path, layer) pairs: a later
+finding naming a claimed pair loses that path and its bytes (and is dropped when none is left),
+so the most specific rule, yielded first, keeps the bytes and the totals add up.
+
+For a finding that recovers bytes, `recoverable_bytes` is the sum of its paths' sizes, and
+`shipped_bytes` and `pull_bytes` follow from the paths (`settle` computes all three).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..session import OpenedImage
-from .model import Finding, FindingSet, PathState
+from .model import Finding, FindingSet, PathRef, PathState, Rule
+
+if TYPE_CHECKING:
+    from ..model import Image
+    from ..session import OpenedImage
+    from .dockerfile import DockerfileMap
+
+INFO_BELOW = 1 << 20
+"""A waste finding recovering fewer bytes than this is informational (default)."""
 
 
 @dataclass(frozen=True, slots=True)
-class Options:
-    """What the command line (or the explorer) asks of the producers."""
+class FindingOptions:
+    """What a run of the producers may use besides the image."""
 
-    scrub: Callable[[str], str] = str
-    """Redacts known secrets from any text a finding shows (the history, mostly)."""
-    locate: Callable[[int], str] = lambda layer: ""
-    """`Dockerfile:LINE` of the instruction that made a layer, when a Dockerfile was given."""
+    dockerfile: DockerfileMap | None = None
+    """Layers mapped to Dockerfile instructions, when `--dockerfile` was given."""
+    info_below: int = INFO_BELOW
+    """Waste findings recovering fewer bytes are lowered to informational."""
 
 
 class Producer(Protocol):
-    def __call__(self, opened: OpenedImage, options: Options, /) -> Iterable[Finding]: ...
+    """One family of rules: security, waste, package policies ..."""
+
+    @property
+    def rules(self) -> tuple[Rule, ...]: ...
+
+    def __call__(self, opened: OpenedImage, options: FindingOptions) -> Iterable[Finding]: ...
 
 
-def _without(finding: Finding, claimed: set[tuple[str, int]]) -> Finding | None:
-    """`finding` without the paths already claimed; None when nothing is left to recover."""
-    kept = tuple(p for p in finding.paths if (p.path, p.layer) not in claimed)
-    if len(kept) == len(finding.paths):
-        return finding
-    dropped = [p for p in finding.paths if (p.path, p.layer) in claimed]
-    gone = sum(p.size for p in dropped)
-    gone_shipped = sum(p.size for p in dropped if p.state is PathState.PRESENT)
-    if not kept:
-        return None
-    ratio = finding.pull_bytes / finding.recoverable_bytes if finding.recoverable_bytes else 0
-    recoverable = max(0, finding.recoverable_bytes - gone)
+def pull_ratios(image: Image) -> tuple[float, ...]:
+    """Per layer, stored (compressed) bytes per file byte, at most 1.0.
+
+    A layer stored uncompressed (a docker save) gives 1.0: its pull size is not known from the
+    archive, and the estimate then equals the uncompressed bytes.
+    """
+    out = []
+    for layer in image.layers:
+        if layer.size <= 0 or layer.compressed_size <= 0:
+            out.append(1.0)
+            continue
+        out.append(min(1.0, layer.compressed_size / layer.size))
+    return tuple(out)
+
+
+def settle(finding: Finding, ratios: Sequence[float]) -> Finding:
+    """`finding` with its byte totals computed from its paths (largest first)."""
+    paths = tuple(sorted(finding.paths, key=lambda p: (-p.size, p.path, p.layer)))
+    recoverable = sum(p.size for p in paths)
+    shipped = sum(p.size for p in paths if p.state is PathState.PRESENT)
+    pull = round(sum(p.size * (ratios[p.layer] if p.layer < len(ratios) else 1.0) for p in paths))
     return replace(
         finding,
-        paths=kept,
-        path_count=len(kept),
+        paths=paths,
+        path_count=len(paths),
         recoverable_bytes=recoverable,
-        shipped_bytes=max(0, finding.shipped_bytes - gone_shipped),
-        pull_bytes=round(recoverable * ratio),
+        shipped_bytes=shipped,
+        pull_bytes=pull,
     )
 
 
-def disjoint(findings: Iterable[Finding]) -> list[Finding]:
-    """Findings in order, each stored copy (path, layer) counted by the first that claims it."""
-    claimed: set[tuple[str, int]] = set()
-    out: list[Finding] = []
-    for f in findings:
-        if not f.recoverable_bytes:
-            out.append(f)
-            continue
-        kept = _without(f, claimed)
-        if kept is None:
-            continue
-        claimed.update((p.path, p.layer) for p in kept.paths)
-        out.append(kept)
-    return out
+def _claim(finding: Finding, claimed: set[tuple[str, int]], ratios: Sequence[float]) -> Finding:
+    if not finding.recoverable_bytes:
+        return finding
+    free = tuple(p for p in finding.paths if (p.path, p.layer) not in claimed)
+    if len(free) != len(finding.paths):
+        if not any(p.size for p in free):
+            return replace(finding, paths=(), path_count=0, recoverable_bytes=0)
+        finding = settle(replace(finding, paths=free), ratios)
+    claimed.update((p.path, p.layer) for p in finding.paths)
+    return finding
+
+
+def _place(finding: Finding, options: FindingOptions) -> Finding:
+    mapping = options.dockerfile
+    if mapping is None or finding.location or finding.cited is None:
+        return finding
+    step = mapping.step(finding.cited)
+    if step is None:
+        return finding
+    return replace(finding, location=step.location, instruction=step.text)
 
 
 def collect(
-    opened: OpenedImage, producers: Sequence[Producer], options: Options | None = None
+    opened: OpenedImage, options: FindingOptions, producers: Iterable[Producer]
 ) -> FindingSet:
-    """Every producer's findings, no stored byte counted twice, ranked."""
-    opts = options or Options()
-    found: list[Finding] = []
-    for produce in producers:
-        found.extend(produce(opened, opts))
-    return FindingSet.of(disjoint(found))
+    """Every producer's findings, no byte counted twice, cited at their Dockerfile line."""
+    ratios = pull_ratios(opened.image)
+    claimed: set[tuple[str, int]] = set()
+    kept: list[Finding] = []
+    for producer in producers:
+        for found in producer(opened, options):
+            finding = _claim(found, claimed, ratios)
+            if found.recoverable_bytes and not finding.recoverable_bytes:
+                continue  # every byte already explained by an earlier, more specific finding
+            kept.append(_place(finding, options))
+    return FindingSet.of(kept)
+
+
+def path_ref(path: str, layer: int, size: int, shipped: bool, content_hash: int = 0) -> PathRef:
+    """A path of a finding, `shipped` when it is in the final filesystem."""
+    state = PathState.PRESENT if shipped else PathState.HIDDEN
+    return PathRef(path, layer, size, state, content_hash)

@@ -1,12 +1,11 @@
-"""`--fix`: the mechanical Dockerfile changes the findings call for, as a unified diff.
+"""`--fix`: a unified diff of the mechanical Dockerfile changes that recover the findings' bytes.
 
-Only changes that keep what the image installs: clean-ups appended to the RUN that made the
-mess (`rm -rf /var/lib/apt/lists/*`, `apt-get clean`, `npm cache clean --force` ...),
-`pip install --no-cache-dir`, `apk add --no-cache`, `COPY --chown` instead of a later
-`chown -R`, a later `rm` folded into the RUN that created the files (a COPY whose every file is
-deleted later is dropped), and a later package removal folded into the block of consecutive
-RUNs that installed the packages. The diff is for review: it cannot know whether a step between
-needed what is removed earlier.
+Never changes what the image installs: clean-ups appended to the RUN that created the files
+(`apt-get clean`, `rm -rf /var/lib/apt/lists/*`, `npm cache clean --force` ...), `--no-cache-dir`
+for pip, `apk add --no-cache`, `--chown` on the COPY whose files a later `chown -R` stored
+again, a later `rm` folded into the RUN that created the files, and a later package removal
+folded into the RUN that installed the package (with the RUNs right after it that still use the
+package's programs moved into it first). Findings below `low` are left alone.
 """
 
 from __future__ import annotations
@@ -14,255 +13,245 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
-from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
+from fnmatch import fnmatchcase
 
-from ..analysis import Analysis, WasteCause
-from .advise import Advice
-from .dockerfile import Instruction, parse
-from .policy import glob_regex
-from .wasterules import (
-    APK_CACHE,
-    APT_CACHE,
-    APT_LISTS,
-    DNF_CACHE,
-    NPM_CACHE,
-    PACKAGE_REMOVAL,
-    PIP_CACHE,
-    PURGED,
-    REWRITTEN,
-)
+from ..analysis import Analysis
+from .advice import Advice
+from .dockerfile import Dockerfile, DockerfileMap, Instruction, flags
+from .model import Finding, PathState, Severity
+from .waste import rules
+from .waste.leftovers import PURGE
 
-_PIP = re.compile(r"\b((?:python3?\s+-m\s+)?pip3?\s+install)\b(?![^&|;]*--no-cache-dir)")
-_APK = re.compile(r"\bapk\s+add\b(?![^&|;]*--no-cache)")
-_OWNER = re.compile(r"^\s*(chown|chmod)\s+(?:-\S+\s+)*(\S+)\s+(.+)$")
+CLEANUPS = {
+    rules.APT_CACHE.id: "apt-get clean",
+    rules.APT_LISTS.id: "rm -rf /var/lib/apt/lists/*",
+    rules.NPM_CACHE.id: "npm cache clean --force",
+    rules.YARN_CACHE.id: "yarn cache clean",
+    rules.PNPM_STORE.id: "pnpm store prune",
+}
+_CLEANUP_ORDER = list(CLEANUPS.values())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Edit:
-    ins: Instruction
+    """What changes in one instruction."""
+
     segments: list[str]
-    flags: list[str] = field(default_factory=list)
-    purge: list[str] = field(default_factory=list)
-    tail: list[str] = field(default_factory=list)
+    """The RUN's commands (split on `&&`), possibly rewritten or removed."""
+    moved: list[str] = field(default_factory=list)
+    cleanups: list[str] = field(default_factory=list)
+    new_flags: dict[str, str] = field(default_factory=dict)
     deleted: bool = False
-    changed: bool = False
 
 
-def _segments(text: str) -> list[str]:
-    return [s.strip() for s in text.split("&&") if s.strip()]
+def _segments(ins: Instruction) -> list[str]:
+    body = flags(ins.text)[1] if ins.keyword == "RUN" else ins.text
+    return [s.strip() for s in body.split("&&") if s.strip()] if ins.keyword == "RUN" else [body]
 
 
-class _Fixer:
-    def __init__(self, analysis: Analysis, advice: Advice, stages: list[list[Instruction]]) -> None:
-        self.analysis = analysis
-        self.advice = advice
-        self.final = stages[-1]
-        self.edits = {i.line: _Edit(i, _segments(i.text)) for i in self.final}
-        self.moved: dict[int, int] = {}
-
-    def edit(self, layer: int) -> _Edit | None:
-        if not 0 <= layer < len(self.advice.instructions):
-            return None
-        ins = self.advice.instructions[layer]
-        if ins is None:
-            return None
-        line = ins.line
-        while line in self.moved and self.moved[line] != line:
-            line = self.moved[line]
-        return self.edits.get(line)
-
-    def append(self, layer: int, segment: str) -> None:
-        e = self.edit(layer)
-        if e is None or e.ins.keyword != "RUN":
-            return
-        if segment not in e.tail and segment not in e.segments:
-            e.tail.append(segment)
-            e.changed = True
-
-    # -- the fixes -----------------------------------------------------------------------------
-    def run(self) -> None:
-        by_rule = defaultdict(list)
-        for f in self.advice.findings:
-            by_rule[f.rule.id].append(f)
-        for f in by_rule[PURGED.id]:
-            self.fold_removal(f.layers[-1], min(f.layers))
-        self.fold_rm()
-        for f in by_rule[REWRITTEN.id]:
-            self.chown_to_copy(f.layers[-1], [p.layer for p in f.paths])
-        for rule, segment in (
-            (APT_LISTS, "rm -rf /var/lib/apt/lists/*"),
-            (APT_CACHE, "apt-get clean"),
-            (NPM_CACHE, "npm cache clean --force"),
-        ):
-            for f in by_rule[rule.id]:
-                self.append(self._stored_in(f.paths), segment)
-        for f in by_rule[DNF_CACHE.id]:
-            layer = self._stored_in(f.paths)
-            e = self.edit(layer)
-            tool = "yum" if e is not None and "yum" in e.ins.text else "dnf"
-            self.append(layer, f"{tool} clean all")
-        for rule, pattern, repl in (
-            (PIP_CACHE, _PIP, r"\1 --no-cache-dir"),
-            (APK_CACHE, _APK, "apk add --no-cache"),
-        ):
-            for f in by_rule[rule.id]:
-                e = self.edit(self._stored_in(f.paths) if f.paths else f.layers[0])
-                if e is not None and e.ins.keyword == "RUN":
-                    new = [pattern.sub(repl, s) for s in e.segments]
-                    e.changed |= new != e.segments
-                    e.segments = new
-
-    @staticmethod
-    def _stored_in(paths: tuple) -> int:  # type: ignore[type-arg]
-        return min(p.layer for p in paths) if paths else -1
-
-    def fold_removal(self, removing: int, installed: int) -> None:
-        """Move `apt-get purge ...` from a later RUN into the RUN block that installed."""
-        late, early = self.edit(removing), self.edit(installed)
-        if late is None or early is None or late is early or early.ins.keyword != "RUN":
-            return
-        moving = [s for s in late.segments if PACKAGE_REMOVAL.search(s)]
-        if not moving:
-            return
-        start = self.final.index(early.ins)
-        for ins in self.final[start + 1 :]:
-            if ins.keyword != "RUN" or self.edits[ins.line] is late:
-                break
-            other = self.edits[ins.line]
-            early.segments += other.segments
-            early.tail += [t for t in other.tail if t not in early.tail]
-            other.deleted = True
-            self.moved[ins.line] = early.ins.line
-        early.purge += moving
-        early.changed = True
-        late.segments = [s for s in late.segments if s not in moving]
-        late.changed = True
-        self._drop_if_empty(late)
-
-    def _drop_if_empty(self, e: _Edit) -> None:
-        if not e.segments and not e.tail and not e.purge:
-            e.deleted = True
-
-    def fold_rm(self) -> None:
-        """Each `rm` of a later RUN moves into the instruction(s) that created its files."""
-        first = self._first_layers()
-        for layer, e_ins in enumerate(self.advice.instructions):
-            e = self.edit(layer)
-            if e is None or e.ins.keyword != "RUN" or e_ins is None or e.deleted:
-                continue
-            for seg in list(e.segments):
-                words = shlex.split(seg) if "'" not in seg else seg.split()
-                if not words or words[0] != "rm":
-                    continue
-                flags = [w for w in words[1:] if w.startswith("-")]
-                args = [w for w in words[1:] if not w.startswith("-")]
-                creators = {a: self._creators(a, layer, first) for a in args}
-                if not any(creators.values()):
-                    continue
-                for arg, layers in creators.items():
-                    for c in layers:
-                        self._remove_at(c, " ".join(["rm", *flags, arg]))
-                kept = [a for a in args if not creators[a]]
-                at = e.segments.index(seg)
-                e.segments[at : at + 1] = [" ".join(["rm", *flags, *kept])] if kept else []
-                e.changed = True
-            self._drop_if_empty(e)
-
-    def _first_layers(self) -> dict[tuple[str, int], int]:
-        """(path, layer it was deleted in) -> the layer that first created that version chain."""
-        out: dict[tuple[str, int], int] = {}
-        for f in self.analysis.waste.files:
-            start = None
-            for w in f.wasted:
-                start = w.layer if start is None else start
-                if w.cause in (WasteCause.DELETED, WasteCause.DIRECTORY_DELETED):
-                    out[(f.path, w.ended_by)] = start
-                    start = None
-                elif w.cause is not WasteCause.REWRITTEN_UNCHANGED:
-                    start = None
-        return out
-
-    def _creators(self, arg: str, layer: int, first: dict[tuple[str, int], int]) -> set[int]:
-        rx = glob_regex(arg.rstrip("/") + "/**") if "*" not in arg else glob_regex(arg)
-        exact = arg.rstrip("/")
-        return {
-            c
-            for (path, ended), c in first.items()
-            if ended == layer and (path == exact or rx.match(path.lstrip("/")))
+class _Plan:
+    def __init__(self, df: Dockerfile, mapping: DockerfileMap, analysis: Analysis) -> None:
+        self.df, self.mapping, self.analysis = df, mapping, analysis
+        self.edits: dict[int, _Edit] = {}
+        self.ended_by = {
+            (f.path, c.layer): c.ended_by for f in analysis.waste.files for c in f.wasted
         }
 
-    def _remove_at(self, layer: int, segment: str) -> None:
-        e = self.edit(layer)
-        if e is None:
-            return
-        if e.ins.keyword == "RUN":
-            self.append(layer, segment)
-        elif e.ins.keyword in ("COPY", "ADD") and self._all_deleted(layer):
-            e.deleted = True
+    def edit(self, ins: Instruction) -> _Edit:
+        return self.edits.setdefault(ins.line, _Edit(_segments(ins)))
 
-    def _all_deleted(self, layer: int) -> bool:
-        return all(
-            p not in self.analysis.tree.live or self.analysis.tree.versions[p][-1].layer != layer
-            for p in self.analysis.tree.layer_paths[layer]
-        )
+    def ins(self, layer: int | None) -> Instruction | None:
+        if layer is None or layer < 0 or layer >= len(self.mapping.by_layer):
+            return None
+        return self.mapping.by_layer[layer]
 
-    def chown_to_copy(self, rewriting: int, stored: list[int]) -> None:
-        late = self.edit(rewriting)
-        if late is None or late.ins.keyword != "RUN" or late.deleted:
-            return
-        cmds = [_OWNER.match(s) for s in late.segments]
-        if not cmds or not all(cmds):
-            return
-        for m in cmds:
-            assert m is not None
-            verb, owner = m.group(1), m.group(2)
-            for layer in sorted(set(stored)):
-                e = self.edit(layer)
-                if e is None or e.deleted:
+    def cleanup(self, ins: Instruction, command: str) -> None:
+        e = self.edit(ins)
+        if command not in e.cleanups and not any(command in s for s in e.segments):
+            e.cleanups.append(command)
+
+    def drop_later_rm(self, f: Finding, creator: Instruction, keep: bool) -> None:
+        """Remove the args of later `rm`s that delete this finding's hidden paths; with `keep`,
+        append them to the creating RUN instead (a clean-up that already covers them does not
+        need them)."""
+        for p in f.paths:
+            if p.state is not PathState.HIDDEN:
+                continue
+            later = self.ins(self.ended_by.get((p.path, p.layer)))
+            if later is None or later.keyword != "RUN" or later is creator or "\n" in later.text:
+                continue
+            e = self.edit(later)
+            for i, seg in enumerate(e.segments):
+                args = _rm_args(seg)
+                hit = [a for a in args if _covers(a, p.path)]
+                if not hit:
                     continue
-                if e.ins.keyword in ("COPY", "ADD"):
-                    flag = f"--{verb}={owner}"
-                    if flag not in e.flags and f"--{verb}" not in e.ins.text:
-                        e.flags.append(flag)
-                        e.changed = True
-                elif e.ins.keyword == "RUN":
-                    self.append(layer, m.group(0).strip())
-        late.segments = []
-        late.deleted = True
-        late.changed = True
-
-    # -- output -------------------------------------------------------------------------------
-    def render(self, lines: list[str]) -> list[str]:
-        out = list(lines)
-        for e in sorted(self.edits.values(), key=lambda e: -e.ins.line):
-            if not (e.changed or e.deleted):
-                continue
-            start, end = e.ins.line - 1, e.ins.end_line
-            if e.deleted:
-                out[start:end] = []
-                continue
-            if e.ins.keyword == "RUN":
-                parts = e.segments + e.purge + e.tail
-                text = "RUN " + " \\\n && ".join(parts)
-            else:
-                text = " ".join([e.ins.keyword, *e.flags, e.ins.text])
-            out[start:end] = text.split("\n")
-        return out
+                left = [a for a in args if a not in hit]
+                e.segments[i] = ("rm -rf " + " ".join(left)) if left else ""
+                if keep:
+                    for a in hit:
+                        self.cleanup(creator, f"rm -rf {a}")
 
 
-def fix_diff(analysis: Analysis, advice: Advice) -> str:
-    """The unified diff of the mechanical fixes to `advice.dockerfile` (empty when none)."""
-    path = advice.dockerfile
-    assert path is not None
-    text = Path(path).read_text(encoding="utf-8")
-    fixer = _Fixer(analysis, advice, parse(text))
-    fixer.run()
-    before = text.splitlines()
-    after = fixer.render(before)
-    diff = difflib.unified_diff(
-        before, after, fromfile=f"a/{path.name}", tofile=f"b/{path.name}", lineterm=""
-    )
-    out = "\n".join(diff)
-    return out + "\n" if out else ""
+def _rm_args(segment: str) -> list[str]:
+    try:
+        words = shlex.split(segment)
+    except ValueError:
+        return []
+    if not words or words[0] != "rm":
+        return []
+    return [w for w in words[1:] if not w.startswith("-")]
+
+
+def _covers(arg: str, path: str) -> bool:
+    arg = arg.rstrip("/")
+    return fnmatchcase(path, arg) or path.startswith(arg + "/") or fnmatchcase(path, arg + "/*")
+
+
+def _chown_owner(ins: Instruction) -> str:
+    m = re.search(r"\bchown\s+(?:-\S+\s+)*([^\s-][^\s]*)\s", ins.text + " ")
+    return m.group(1) if m else ""
+
+
+def _apply_rewrite(plan: _Plan, f: Finding) -> None:
+    chown = plan.ins(f.cited)
+    if chown is None or chown.keyword != "RUN":
+        return
+    owner = _chown_owner(chown)
+    if not owner:
+        return
+    creators = [plan.ins(layer) for layer in f.layers if layer != f.cited]
+    runs = [c for c in creators if c is not None and c.keyword == "RUN"]
+    for c in creators:
+        if c is not None and c.keyword in ("COPY", "ADD"):
+            plan.edit(c).new_flags["chown"] = owner
+    e = plan.edit(chown)
+    for i, seg in enumerate(e.segments):
+        if re.match(r"chown\b", seg):
+            e.segments[i] = ""
+            if runs:
+                plan.cleanup(max(runs, key=lambda r: r.line), seg)
+
+
+def _apply_purge(plan: _Plan, f: Finding, creator: Instruction, later: Instruction) -> None:
+    e_later = plan.edit(later)
+    purges = [s for s in e_later.segments if PURGE.search(s)]
+    if not purges:
+        return
+    programs = {p.path.rsplit("/", 1)[-1] for p in f.paths if "/bin/" in p.path}
+    between = [i for i in plan.df.instructions if creator.line < i.line < later.line]
+    users = [i for i in between if i.keyword == "RUN" and programs & _invoked(i.text)]
+    if users:
+        last = max(u.line for u in users)
+        span = [i for i in between if i.line <= last]
+        if any(i.keyword not in ("RUN", "ENV", "ARG", "LABEL") for i in span):
+            return  # a COPY or WORKDIR in between: moving the RUNs up is not mechanical
+        for i in span:
+            if i.keyword == "RUN":
+                e = plan.edit(i)
+                plan.edit(creator).moved += [s for s in e.segments if s]
+                e.deleted = True
+    for s in purges:
+        plan.edit(creator).moved.append(s)
+        e_later.segments[e_later.segments.index(s)] = ""
+
+
+def _invoked(script: str) -> set[str]:
+    """The programs a shell script runs (first word of each command, `python -m X` as X)."""
+    out: set[str] = set()
+    for command in re.split(r"&&|\|\||;|\|", script):
+        words = command.split()
+        if not words:
+            continue
+        out.add(words[0].rsplit("/", 1)[-1])
+        if len(words) > 2 and words[1] == "-m" and words[0].startswith("python"):
+            out.add(words[2])
+    return out
+
+
+def _apply(plan: _Plan, f: Finding) -> None:
+    rid = f.rule.id
+    if rid == rules.REWRITTEN.id:
+        _apply_rewrite(plan, f)
+        return
+    creator = plan.ins(f.cited)
+    if creator is None or creator.keyword != "RUN" or "\n" in creator.text:
+        return  # a here-document RUN is left to people
+    if rid in CLEANUPS:
+        plan.cleanup(creator, CLEANUPS[rid])
+        plan.drop_later_rm(f, creator, keep=False)
+    elif rid == rules.PIP_CACHE.id:
+        e = plan.edit(creator)
+        e.segments = [
+            re.sub(
+                r"\b(pip3?|pip3\.\d+)\s+install\b(?!.*--no-cache-dir)",
+                r"\1 install --no-cache-dir",
+                s,
+            )
+            for s in e.segments
+        ]
+        plan.drop_later_rm(f, creator, keep=False)
+    elif rid == rules.APK_CACHE.id:
+        e = plan.edit(creator)
+        e.segments = [
+            re.sub(r"\bapk add\b(?!.*--no-cache)", "apk add --no-cache", s) for s in e.segments
+        ]
+    elif rid == rules.DNF_CACHE.id:
+        tool = "yum" if "yum " in creator.text else "dnf"
+        plan.cleanup(creator, f"{tool} clean all")
+    elif rid == rules.DELETED_LATER.id:
+        later = plan.ins(int(dict(f.evidence).get("deletedIn", "-1")))
+        if later is not None and later.keyword == "RUN" and PURGE.search(later.text):
+            _apply_purge(plan, f, creator, later)
+        else:
+            plan.drop_later_rm(f, creator, keep=True)
+
+
+def _render(ins: Instruction, e: _Edit) -> list[str]:
+    if e.deleted:
+        return []
+    found, rest = flags(ins.text)
+    if ins.keyword != "RUN":
+        words = [f"--{k}={v}" if v else f"--{k}" for k, v in {**found, **e.new_flags}.items()]
+        return [" ".join([ins.keyword, *words, rest])]
+    commands = [s for s in e.segments if s] + e.moved
+    if not commands:
+        return []  # every command moved or dropped: clean-ups alone have nothing to clean
+    commands += sorted(e.cleanups, key=lambda c: (_order(c), c))
+    head = " ".join([ins.keyword, *[f"--{k}={v}" if v else f"--{k}" for k, v in found.items()]])
+    lines = [f"{head} {commands[0]}"]
+    lines += [f" && {c}" for c in commands[1:]]
+    return [line + " \\" for line in lines[:-1]] + [lines[-1]]
+
+
+def _order(command: str) -> int:
+    return _CLEANUP_ORDER.index(command) if command in _CLEANUP_ORDER else len(_CLEANUP_ORDER)
+
+
+def fixed_lines(
+    df: Dockerfile, mapping: DockerfileMap, advice: Advice, analysis: Analysis
+) -> list[str]:
+    plan = _Plan(df, mapping, analysis)
+    for f in advice.findings:
+        if f.level.at_least(Severity.LOW) or f.rule.id == rules.REWRITTEN.id:
+            _apply(plan, f)
+    by_line = {i.line: i for i in df.instructions}
+    out: list[str] = []
+    n = 0
+    while n < len(df.lines):
+        ins = by_line.get(n + 1)
+        if ins is not None and ins.line in plan.edits:
+            out += _render(ins, plan.edits[ins.line])
+            n = ins.end_line
+            continue
+        out.append(df.lines[n])
+        n += 1
+    return out
+
+
+def fix_diff(df: Dockerfile, mapping: DockerfileMap, advice: Advice, analysis: Analysis) -> str:
+    """A unified diff (`patch -p0` applies it) of `df` with the mechanical fixes; empty if none."""
+    new = fixed_lines(df, mapping, advice, analysis)
+    old = [line + "\n" for line in df.lines]
+    return "".join(difflib.unified_diff(old, [line + "\n" for line in new], df.path, df.path))

@@ -1,120 +1,82 @@
-"""The findings and layer stories for people (the summary) and machines (the JSON)."""
+"""The findings section of the summary: ranked by bytes, totals (hidden and shipped apart), the
+fix of each, and the story of each layer. Text only; nothing prints here."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Any
-
-from ..analysis import Analysis
+from ..model import Image
 from ..units import human_bytes
-from .model import Category, Finding, FindingSet, Severity
+from .advice import Advice
+from .model import Finding, Severity
 
-JSON_PATHS = 50
-"""Paths per finding in the JSON (all are counted in `pathCount`)."""
-
-
-def reclaimable_by_layer(findings: FindingSet) -> dict[int, tuple[int, int]]:
-    """Layer -> (recoverable bytes stored in it, of which still shipped)."""
-    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for f in findings:
-        if not f.recoverable_bytes:
-            continue
-        for p in f.paths:
-            out[p.layer][0] += p.size
-            if p.state.value == "present":
-                out[p.layer][1] += p.size
-    return {k: (v[0], v[1]) for k, v in out.items()}
+_BOLD, _RESET = "\x1b[1m", "\x1b[0m"
+_SEVERITY_COLOR = {
+    Severity.CRITICAL: "\x1b[1;31m",
+    Severity.HIGH: "\x1b[31m",
+    Severity.MEDIUM: "\x1b[33m",
+    Severity.LOW: "\x1b[36m",
+    Severity.INFO: "\x1b[2m",
+}
 
 
-def advice_totals(findings: FindingSet) -> dict[str, int]:
-    waste = findings.in_category(Category.WASTE)
-    above = [f for f in waste if f.level is not Severity.INFO]
-    return {
-        "recoverableBytes": waste.recoverable_bytes,
-        "shippedBytes": waste.shipped_bytes,
-        "hiddenBytes": waste.recoverable_bytes - waste.shipped_bytes,
-        "pullBytes": sum(f.pull_bytes for f in waste),
-        "recoverableAboveInfoBytes": sum(f.recoverable_bytes for f in above),
-        "pullAboveInfoBytes": sum(f.pull_bytes for f in above),
-    }
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
 
 
-def finding_json(f: Finding) -> dict[str, Any]:
-    return {
-        "ruleId": f.rule.id,
-        "category": f.rule.category.value,
-        "severity": f.level.value,
-        "title": f.title,
-        "layers": list(f.layers),
-        "instruction": f.instruction,
-        "location": f.location or None,
-        "fix": f.fix,
-        "detail": f.detail,
-        "recoverableBytes": f.recoverable_bytes,
-        "shippedBytes": f.shipped_bytes,
-        "hiddenBytes": f.hidden_bytes,
-        "pullBytes": f.pull_bytes,
-        "pathCount": f.path_count or len(f.paths),
-        "paths": [
-            {"path": p.path, "layer": p.layer, "sizeBytes": p.size, "state": p.state.value}
-            for p in f.paths[:JSON_PATHS]
-        ],
-        "evidence": dict(f.evidence),
-    }
-
-
-def layers_json(
-    analysis: Analysis, findings: FindingSet, stories: list[str], locations: list[str]
-) -> list[dict[str, Any]]:
-    by_layer = reclaimable_by_layer(findings)
-    return [
-        {
-            "index": i,
-            "story": stories[i],
-            "reclaimableBytes": by_layer.get(i, (0, 0))[0],
-            "reclaimableShippedBytes": by_layer.get(i, (0, 0))[1],
-            "location": locations[i] or None,
-        }
-        for i in range(len(analysis.image.layers))
-    ]
-
-
-def extensions(
-    analysis: Analysis, findings: FindingSet, stories: list[str], locations: list[str]
-) -> dict[str, Any]:
-    """`layerscope.findings`, `layerscope.layers` and `layerscope.advice` of the JSON."""
-    return {
-        "findings": [finding_json(f) for f in findings],
-        "layers": layers_json(analysis, findings, stories, locations),
-        "advice": advice_totals(findings),
-    }
-
-
-def _where(f: Finding) -> str:
-    layers = ", ".join(map(str, f.layers))
-    return f"layer{'s' if len(f.layers) > 1 else ''} {layers}" + (
-        f", {f.location}" if f.location else ""
+def ranked(advice: Advice) -> list[Finding]:
+    """High and critical first, then by recoverable bytes, largest first."""
+    return sorted(
+        advice.findings,
+        key=lambda f: (not f.level.at_least(Severity.HIGH), -f.recoverable_bytes, -f.level.rank),
     )
 
 
-def advice_text(analysis: Analysis, findings: FindingSet, stories: list[str]) -> str:
-    """The summary's advisor section: waste findings ranked by bytes, totals, the stories."""
-    waste = sorted(findings.in_category(Category.WASTE), key=lambda f: -f.recoverable_bytes)
-    t = advice_totals(findings)
-    lines = [
-        "",
-        f"Advisor: {human_bytes(t['recoverableBytes'])} recoverable "
-        f"(~{human_bytes(t['pullBytes'])} to pull): {human_bytes(t['hiddenBytes'])} hidden by "
-        f"later layers, {human_bytes(t['shippedBytes'])} still shipped; "
-        f"{human_bytes(t['recoverableAboveInfoBytes'])} above info",
-    ]
-    for f in waste:
-        lines.append(
-            f"  {human_bytes(f.recoverable_bytes):>9}  [{f.level.value}] {f.rule.id} {f.title}"
-        )
-        lines.append(f"             {_where(f)}: {f.instruction}")
-        lines.append(f"             fix: {f.fix}")
-    lines += ["", "Layer stories:"]
-    for i, story in enumerate(stories):
-        lines.append(f"  {i:>3}  {story}")
-    return "\n".join(lines) + "\n"
+def totals_line(advice: Advice) -> str:
+    found = advice.findings
+    total = found.recoverable_bytes
+    shipped = found.shipped_bytes
+    pull = sum(f.pull_bytes for f in found)
+    actionable = found.at_least(Severity.LOW).recoverable_bytes
+    return (
+        f"  recoverable {human_bytes(total)} (pull ≈ {human_bytes(pull)}): "
+        f"{human_bytes(total - shipped)} hidden (deleted or overwritten, still stored and "
+        f"pulled), {human_bytes(shipped)} shipped; above info: {human_bytes(actionable)}"
+    )
+
+
+def findings_lines(advice: Advice, image: Image, color: bool, limit: int = 20) -> list[str]:
+    found = ranked(advice)
+    head = f"Findings ({len(found)}, ranked by bytes):"
+    lines = [_paint(head, _BOLD, color), totals_line(advice)]
+    for f in found[:limit]:
+        level = _paint(f"{f.level.value:<8}", _SEVERITY_COLOR[f.level], color)
+        where = f.location or (f"layer {f.cited}" if f.cited is not None else image.name)
+        size = human_bytes(f.recoverable_bytes) if f.recoverable_bytes else "-"
+        lines.append(f"  {level} {size:>9}  {f.rule.id}  {where}  {f.title}")
+        if f.recoverable_bytes:
+            lines.append(
+                f"{'':13}{human_bytes(f.hidden_bytes)} hidden, {human_bytes(f.shipped_bytes)} "
+                f"shipped, pull ≈ {human_bytes(f.pull_bytes)}; {f.path_count} paths, e.g. "
+                f"{f.paths[0].path}"
+            )
+        lines.append(f"{'':13}fix: {f.fix.splitlines()[0]}" + (" …" if "\n" in f.fix else ""))
+    if not found:
+        lines.append("  none")
+    elif len(found) > limit:
+        lines.append(f"  ... {len(found) - limit} more (all of them with --json or --sarif)")
+    return lines
+
+
+def story_lines(advice: Advice, color: bool) -> list[str]:
+    lines = [_paint("Story of each layer:", _BOLD, color)]
+    for i, story in enumerate(advice.stories):
+        back = advice.layer_recoverable[i]
+        gain = f"  [{human_bytes(back)} recoverable]" if back else ""
+        lines.append(f"  {i:>3}  {story}{gain}")
+    return lines
+
+
+def advice_section(advice: Advice, image: Image, color: bool) -> str:
+    return (
+        "\n".join(["", *findings_lines(advice, image, color), "", *story_lines(advice, color)])
+        + "\n"
+    )

@@ -1,88 +1,91 @@
-"""SARIF 2.1.0 for every finding (waste and security), so code scanning UIs show them.
+"""Findings as SARIF 2.1.0 (`--sarif FILE`), for code-scanning UIs.
 
-Each result names its rule, a level from its severity, the message (title and fix), the image
-layers as logical locations, and the Dockerfile line as a physical location when one was given.
+Every rule of the registry is listed in `tool.driver.rules`; each finding is a result whose
+location is its Dockerfile line when `--dockerfile` was given, else a logical location naming
+the image and layer. The byte figures are result properties.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from .. import __version__
-from .model import Category, Finding, FindingSet, Rule, Severity
+from ..model import Image
+from .advice import Advice
+from .model import Finding, Rule, Severity
+from .registry import all_rules
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {
+LEVELS = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
     Severity.MEDIUM: "warning",
-    Severity.LOW: "warning",
+    Severity.LOW: "note",
     Severity.INFO: "note",
-}
-# GitHub code scanning reads `security-severity` (0-10) on security rules.
-_SECURITY_SCORE = {
-    Severity.CRITICAL: "9.5",
-    Severity.HIGH: "8.0",
-    Severity.MEDIUM: "5.5",
-    Severity.LOW: "3.0",
-    Severity.INFO: "0.0",
 }
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
-    props: dict[str, Any] = {"category": rule.category.value, "tags": [rule.category.value]}
-    if rule.category is Category.SECURITY:
-        props["security-severity"] = _SECURITY_SCORE[rule.severity]
     return {
         "id": rule.id,
-        "name": rule.title,
+        "name": "".join(w.capitalize() for w in rule.title.split()[:6] if w.isalnum()),
         "shortDescription": {"text": rule.title},
-        "help": {"text": rule.fix},
-        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-        "properties": props,
+        "fullDescription": {"text": f"{rule.title}. Fix: {rule.fix}"},
+        "help": {"text": rule.fix, "markdown": rule.fix},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {"category": rule.category.value, "tags": [rule.category.value]},
     }
 
 
-def _location(f: Finding, dockerfile: str) -> list[dict[str, Any]]:
-    logical = [
-        {"name": f"layer {i}", "kind": "module", "fullyQualifiedName": f"image/layer/{i}"}
-        for i in f.layers
-    ]
-    loc: dict[str, Any] = {"logicalLocations": logical}
-    if f.location and dockerfile:
-        line = int(f.location.rpartition(":")[2] or 1)
-        loc["physicalLocation"] = {
-            "artifactLocation": {"uri": dockerfile},
-            "region": {"startLine": line},
+def _location(f: Finding, image: Image) -> dict[str, Any]:
+    if f.location:
+        uri, _, line = f.location.rpartition(":")
+        return {
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri},
+                "region": {"startLine": int(line)},
+            }
         }
-    return [loc]
+    layer = f.cited
+    return {
+        "logicalLocations": [
+            {
+                "name": f"layer {layer}" if layer is not None else image.name,
+                "fullyQualifiedName": f"{image.name}/layer/{layer}",
+                "kind": "module",
+            }
+        ]
+    }
 
 
-def _result(f: Finding, index: int, dockerfile: str) -> dict[str, Any]:
-    key = f"{f.rule.id}|{','.join(map(str, f.layers))}|{f.paths[0].path if f.paths else ''}"
+def _result(f: Finding, index: dict[str, int], image: Image) -> dict[str, Any]:
+    text = f"{f.title}. Fix: {f.fix}"
     return {
         "ruleId": f.rule.id,
-        "ruleIndex": index,
-        "level": _LEVEL[f.level],
-        "message": {"text": f"{f.title}. Fix: {f.fix}"},
-        "locations": _location(f, dockerfile),
-        "partialFingerprints": {"layerscopeFinding/v1": hashlib.sha256(key.encode()).hexdigest()},
+        "ruleIndex": index[f.rule.id],
+        "level": LEVELS[f.level],
+        "message": {"text": text},
+        "locations": [_location(f, image)],
+        "partialFingerprints": {
+            "layerscope/v1": f"{f.rule.id}:{','.join(map(str, f.layers))}:{f.title}"
+        },
         "properties": {
             "severity": f.level.value,
+            "layers": list(f.layers),
+            "instruction": f.instruction,
             "recoverableBytes": f.recoverable_bytes,
             "shippedBytes": f.shipped_bytes,
+            "hiddenBytes": f.hidden_bytes,
             "pullBytes": f.pull_bytes,
-            "instruction": f.instruction,
             "paths": [p.path for p in f.paths[:20]],
         },
     }
 
 
-def to_sarif(
-    findings: FindingSet, rules: tuple[Rule, ...], image: str, dockerfile: str = ""
-) -> dict[str, Any]:
-    """The SARIF log of one image's findings; `rules` is every rule that could fire."""
+def to_sarif(advice: Advice, image: Image) -> dict[str, Any]:
+    rules = list(all_rules())
+    known = {r.id for r in rules}
+    rules += sorted({f.rule for f in advice.findings if f.rule.id not in known}, key=lambda r: r.id)
     index = {r.id: i for i, r in enumerate(rules)}
     return {
         "$schema": SCHEMA,
@@ -96,8 +99,8 @@ def to_sarif(
                         "rules": [_rule(r) for r in rules],
                     }
                 },
-                "automationDetails": {"id": f"layerscope/{image}"},
-                "results": [_result(f, index[f.rule.id], dockerfile) for f in findings],
+                "results": [_result(f, index, image) for f in advice.findings],
+                "properties": {"image": image.name, "configDigest": image.config_digest},
             }
         ],
     }

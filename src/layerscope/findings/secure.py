@@ -1,9 +1,9 @@
 """What the command line asks of the security rules: flags, running them on an opened image, the
 redacted analysis every output is rendered from, and the content scan's one-line report.
 
-The cheap rules (metadata by name, sensitive names, permissions) run on every image, so the
-history is always redacted of the build arguments they recognise; `--security` adds the content
-scan (and the detectors over history, ENV and labels).
+The cheap rules (metadata by name, permissions, running as root) run on every image, so the
+history is always redacted of the build arguments they recognise; `--security` adds sensitive
+names and the content scan (and the detectors over history, ENV and labels).
 """
 
 from __future__ import annotations

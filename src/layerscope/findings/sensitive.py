@@ -49,6 +49,25 @@ def is_example(path: str) -> bool:
     return bool(_EXAMPLE.search(name) or _TEST_OR_DOC.search(clean))
 
 
+_ENDINGS = (
+    ".env",
+    *_KEY_NAMES,
+    *_CREDENTIAL_FILES,
+    "/credentials",
+    *_KEYSTORE_EXT,
+)
+
+
+def may_match(path: str) -> bool:
+    """A fast test (C string methods only) that `name_match` or `git_directory` may say yes."""
+    return (
+        path.endswith(_ENDINGS)
+        or "/.env." in path
+        or path.startswith((".env.", ".git"))
+        or "/.git" in path
+    )
+
+
 def name_match(path: str) -> NameMatch | None:
     """Whether a file's name alone makes it sensitive (clean path, no leading /)."""
     parts = path.split("/")
@@ -122,8 +141,24 @@ _SHAPES: tuple[tuple[str, re.Pattern[str], re.Pattern[bytes], str], ...] = (
 )
 
 
+_SHAPE_ENDINGS = (
+    ".npmrc",
+    ".pypirc",
+    "config.json",
+    ".dockercfg",
+    "/config",
+    "kubeconfig",
+    ".yaml",
+    ".yml",
+    "netrc",
+    ".git-credentials",
+)
+
+
 def shape_of(path: str, data: bytes) -> str:
     """Why a file's name and content make it a credentials file; empty when they do not."""
+    if not path.endswith(_SHAPE_ENDINGS):
+        return ""
     for _, name, content, what in _SHAPES:
         if name.search(path) and content.search(data):
             return what

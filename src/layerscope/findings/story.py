@@ -1,180 +1,280 @@
-"""The story of each layer: one or two plain sentences grouping its changes by what they are.
+"""The story of a layer: its changes grouped by what they are, in one or two plain sentences.
 
-"Why did adding a user change 8 files?" answers itself: the account databases were rewritten
-with their `-` backups, the login logs touched, a home directory created. Groups come from
-`GROUPS`, a table of well-known paths; add a line to teach it a new one. A path goes to the
-first group that matches; what no group claims is summed by top directory.
+`GROUPS` is a table of well-known paths (first match wins); add a row to teach it a new kind of
+change. Paths outside every group are told by their top directories.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
-from ..analysis import Analysis
-from ..filetree import Change
+from ..filetree import Change, FileTree, Version
 from ..model import EntryKind
 from ..units import human_bytes
 
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    pattern: re.Pattern[str]
-    phrase: str
-    """A format string: {n} paths, {size} bytes, {verb} added/updated/removed, {names} the
-    matched names (group 1 of the pattern), {count} distinct group-1 values."""
+    """A kind of change, recognised by path patterns (fnmatch, clean paths, `*` crosses `/`)."""
+
+    name: str
+    written: str
+    """What writing these paths means, e.g. `apt lists downloaded`."""
+    removed: str
+    patterns: tuple[str, ...]
+    count_by: str = ""
+    """A pattern naming the unit to count instead of files (e.g. one `*.dist-info` per package)."""
+    unit: str = "file"
 
 
-def _g(regex: str, phrase: str) -> Group:
-    return Group(re.compile(regex), phrase)
+def _g(
+    name: str, written: str, removed: str, *patterns: str, count_by: str = "", unit: str = "file"
+) -> Group:
+    return Group(name, written, removed, patterns, count_by, unit)
 
 
 GROUPS: tuple[Group, ...] = (
     _g(
-        r"etc/(passwd|shadow|group|gshadow|subuid|subgid)-?$",
-        "account databases {verb} ({names}) with their - backups",
+        "accounts",
+        "account databases rewritten: passwd, shadow, group, gshadow and their - backups",
+        "account databases removed",
+        "etc/passwd",
+        "etc/passwd-",
+        "etc/shadow",
+        "etc/shadow-",
+        "etc/group",
+        "etc/group-",
+        "etc/gshadow",
+        "etc/gshadow-",
+        "etc/subuid",
+        "etc/subuid-",
+        "etc/subgid",
+        "etc/subgid-",
     ),
-    _g(r"var/log/(lastlog|faillog|wtmp|btmp)$", "login logs {verb} ({names})"),
-    _g(r"home/([^/]+)(?:/|$)", "home directory {names} {verb}"),
-    _g(r"var/lib/apt/lists/", "apt lists {verb} ({size})"),
-    _g(r"var/cache/apt/", "apt caches {verb} ({size})"),
-    _g(r"var/lib/dpkg/info/([^/]+)\.list$", "{count} Debian packages {verb}"),
-    _g(r"var/lib/dpkg/", "dpkg database updated"),
-    _g(r"var/cache/debconf/", "debconf database updated"),
-    _g(r"lib/apk/db/", "apk database updated"),
-    _g(r"var/lib/rpm/", "rpm database updated"),
     _g(
-        r"usr/(?:local/)?lib/python3[^/]*/(?:site|dist)-packages/([^/]+)\.dist-info/",
-        "{count} Python packages {verb}",
+        "login-logs",
+        "login logs written: lastlog, faillog",
+        "login logs removed",
+        "var/log/lastlog",
+        "var/log/faillog",
+        "var/log/wtmp",
+        "var/log/btmp",
     ),
-    _g(r".*/__pycache__/.*\.pyc$", "bytecode {verb} ({n} .pyc files, {size})"),
-    _g(r".*/node_modules/((?:@[^/]+/)?[^/]+)/package\.json$", "{count} npm packages {verb}"),
-    _g(r"(?:root|home/[^/]+)/\.cache/pip/", "pip cache {verb} ({size})"),
-    _g(r"(?:root|home/[^/]+)/\.npm/", "npm cache {verb} ({size})"),
-    _g(r"var/cache/(apk|dnf|yum)/", "{names} cache {verb} ({size})"),
+    _g("apt-lists", "apt lists downloaded", "apt lists deleted", "var/lib/apt/lists/*"),
+    _g("apt-cache", "apt caches and archives written", "apt caches deleted", "var/cache/apt/*"),
+    _g("dpkg", "dpkg database updated", "dpkg database entries removed", "var/lib/dpkg/*"),
+    _g("debconf", "debconf database updated", "debconf entries removed", "var/cache/debconf/*"),
     _g(
-        r"(?:etc/ssl/certs/|usr/share/ca-certificates/|etc/ca-certificates)",
+        "pkg-logs",
+        "package tool logs written",
+        "package tool logs removed",
+        "var/log/apt/*",
+        "var/log/dpkg.log",
+        "var/log/alternatives.log",
+        "var/log/dnf*",
+        "var/log/yum.log",
+    ),
+    _g(
+        "pip-cache",
+        "pip cache filled",
+        "pip cache deleted",
+        "root/.cache/pip/*",
+        "home/*/.cache/pip/*",
+    ),
+    _g(
+        "bytecode",
+        "bytecode compiled",
+        "bytecode removed",
+        "*.pyc",
+        unit="`.pyc` file",
+    ),
+    _g(
+        "python-packages",
+        "Python packages installed",
+        "Python packages removed",
+        "usr/lib/python3*/site-packages/*",
+        "usr/lib/python3/dist-packages/*",
+        "usr/local/lib/python3*/site-packages/*",
+        "usr/local/lib/python3*/dist-packages/*",
+        "*/venv/lib/python3*/site-packages/*",
+        "*/.venv/lib/python3*/site-packages/*",
+        count_by="*.dist-info",
+        unit="package",
+    ),
+    _g(
+        "node-modules",
+        "npm packages installed",
+        "npm packages removed",
+        "*/node_modules/*",
+        count_by="*/node_modules/*/package.json",
+        unit="package",
+    ),
+    _g("homes", "a home directory created", "a home directory removed", "home/*"),
+    _g(
+        "certificates",
         "certificates regenerated",
+        "certificates removed",
+        "etc/ssl/certs/*",
+        "usr/share/ca-certificates/*",
+        "etc/ca-certificates.conf",
     ),
-    _g(r"(?:etc/ld\.so\.cache|var/cache/ldconfig/)", "ldconfig cache rebuilt"),
-    _g(r"etc/alternatives/", "alternatives updated"),
-    _g(r"var/log/", "logs {verb} ({names})"),
-    _g(r"usr/(?:share/)?(?:doc|man|info)/", "docs and man pages {verb} ({n} files, {size})"),
-    _g(r"usr/share/locale/", "locales {verb} ({size})"),
-    _g(r"(?:.*/)?\.git/", "a .git directory {verb} ({n} files)"),
+    _g("ldconfig", "ldconfig cache rebuilt", "ldconfig cache removed", "etc/ld.so.cache"),
+    _g(
+        "docs",
+        "docs, man pages and locales installed",
+        "docs, man pages and locales removed",
+        "usr/share/doc/*",
+        "usr/share/man/*",
+        "usr/share/info/*",
+        "usr/share/locale/*",
+    ),
+    _g(
+        "libraries",
+        "shared libraries installed",
+        "shared libraries removed",
+        "usr/lib/*.so*",
+        "lib/*.so*",
+        "usr/lib64/*.so*",
+        "lib64/*.so*",
+        "usr/local/lib/*.so*",
+    ),
+    _g(
+        "programs",
+        "programs installed",
+        "programs removed",
+        "usr/bin/*",
+        "usr/sbin/*",
+        "bin/*",
+        "sbin/*",
+        "usr/local/bin/*",
+        "usr/local/sbin/*",
+    ),
 )
 
-_VERBS = {Change.ADDED: "created", Change.MODIFIED: "rewritten", Change.REMOVED: "removed"}
+
+def group_of(path: str) -> Group | None:
+    """The first group whose patterns match `path` (clean, no leading /)."""
+    for group in GROUPS:
+        if any(fnmatchcase(path, p) for p in group.patterns):
+            return group
+    return None
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+@dataclass(slots=True)
+class _Tally:
+    files: int = 0
+    bytes: int = 0
+    units: set[str] = field(default_factory=set)
+    samples: list[str] = field(default_factory=list)
 
 
-def _names(values: list[str]) -> str:
-    uniq = sorted(set(values))
-    shown = ", ".join(uniq[:4])
-    return shown + (f" and {len(uniq) - 4} more" if len(uniq) > 4 else "")
+def _top(path: str) -> str:
+    parts = path.split("/")
+    return "/" + "/".join(parts[:2]) if len(parts) > 2 else "/" + parts[0]
 
 
-def _other(analysis: Analysis, paths: list[tuple[str, int, Change]]) -> str:
-    """What no group claimed, by top-two directories: `340 files under /usr/lib (12 MB)`."""
-    by_dir: Counter[str] = Counter()
-    count: Counter[str] = Counter()
-    removed = 0
-    for path, size, change in paths:
-        if change is Change.REMOVED:
-            removed += 1
-            continue
-        parent = path.rpartition("/")[0]
-        top = "/" + "/".join(parent.split("/")[:2])
-        by_dir[top] += size
-        count[top] += 1
-    parts = [
-        f"{_plural(count[d], 'file')} under {d} ({human_bytes(b)})"
-        for d, b in sorted(by_dir.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-    ]
-    if removed:
-        parts.append(f"{_plural(removed, 'path')} removed")
-    return ", ".join(parts)
+def _phrase(label: str, tally: _Tally, unit: str) -> str:
+    count = len(tally.units) if tally.units else tally.files
+    noun = unit if count == 1 else unit + "s"
+    size = f", {human_bytes(tally.bytes)}" if tally.bytes else ""
+    if label.startswith("a home"):
+        return f"{label} ({', '.join(tally.samples[:2])})"
+    return f"{label} ({count} {noun}{size})"
 
 
-def layer_story(analysis: Analysis, index: int) -> str:
-    """One or two sentences on what layer `index` did, grouped by well-known paths."""
-    hits: dict[int, list[tuple[str, int, Change, str]]] = defaultdict(list)
-    rest: list[tuple[str, int, Change]] = []
-    meta = 0
-    for path in dict.fromkeys(analysis.tree.layer_paths[index]):
-        version = next(v for v in analysis.tree.versions[path] if v.layer == index)
-        entry = version.entry
-        if version.change is Change.UNMODIFIED or (
-            entry is not None and entry.kind is EntryKind.DIR and version.change is not Change.ADDED
-        ):
-            continue
-        size = entry.size if entry is not None else _size_before(analysis, path, index)
-        if _attributes_only(analysis, path, index):
-            meta += 1
-            continue
-        for i, group in enumerate(GROUPS):
-            m = group.pattern.match(path)
-            if m:
-                name = m.group(1) if m.groups() and m.group(1) else path.rsplit("/", 1)[-1]
-                hits[i].append((path, size, version.change, name))
-                break
-        else:
-            if entry is None or entry.kind is not EntryKind.DIR:
-                rest.append((path, size, version.change))
-    phrases = [_phrase(GROUPS[i], items) for i, items in sorted(hits.items())]
-    first = "; ".join(phrases)
-    other = _other(analysis, rest)
-    if meta:
-        changed = f"owner or mode changed on {_plural(meta, 'file')} (content unchanged)"
-        other = f"{other}, {changed}" if other else changed
-    if not first and not other:
-        return "No file changes." if not analysis.image.layers[index].entries else "Only metadata."
-    if not first:
-        return other[0].upper() + other[1:] + "."
-    text = first[0].upper() + first[1:] + "."
-    return text + (f" Also {other}." if other else "")
-
-
-def _size_before(analysis: Analysis, path: str, index: int) -> int:
-    """The size of the version a removal hid."""
-    before = analysis.tree.state_at(path, index - 1) if index else None
-    return before.size if before is not None else 0
-
-
-def _attributes_only(analysis: Analysis, path: str, index: int) -> bool:
-    """A regular file stored again with the same content (a chown or chmod)."""
-    now = analysis.tree.state_at(path, index)
-    before = analysis.tree.state_at(path, index - 1) if index else None
+def _rewritten(version: Version, tree: FileTree, path: str) -> bool:
+    entry = version.entry
+    if version.change is not Change.MODIFIED or entry is None or entry.kind is not EntryKind.FILE:
+        return False
+    before = tree.state_at(path, version.layer - 1)
     return (
-        now is not None
-        and before is not None
-        and now.kind is EntryKind.FILE
-        and before.kind is EntryKind.FILE
-        and now.size == before.size
-        and now.content_hash == before.content_hash
-        and now.size > 0
+        before is not None
+        and before.content_hash == entry.content_hash
+        and (before.size == entry.size)
     )
 
 
-def _phrase(group: Group, items: list[tuple[str, int, Change, str]]) -> str:
-    changes = Counter(c for _, _, c, _ in items)
-    verb = _VERBS[changes.most_common(1)[0][0]]
-    if verb == "created" and "{count}" in group.phrase:
-        verb = "installed"
-    if verb == "created" and group.phrase.startswith("bytecode"):
-        verb = "compiled"
-    return group.phrase.format(
-        n=len(items),
-        size=human_bytes(sum(s for _, s, _, _ in items)),
-        verb=verb,
-        names=_names([n for _, _, _, n in items]),
-        count=len({n for _, _, _, n in items}),
-    )
+def _tally(tree: FileTree, layer: int) -> dict[tuple[str, str, str], _Tally]:
+    tallies: dict[tuple[str, str, str], _Tally] = {}
+    for path, version in tree.changes(layer):
+        entry = version.entry
+        if version.change is Change.UNMODIFIED:
+            continue
+        group = group_of(path)
+        shown = entry if entry is not None else tree.state_at(path, layer - 1)
+        if version.change is Change.REMOVED and shown is not None and shown.kind is EntryKind.DIR:
+            continue  # its files are told; the directory itself is not news
+        if version.change is Change.REMOVED:
+            key = (
+                (group.removed, group.unit, group.name)
+                if group
+                else (f"files deleted under {_top(path)}", "file", "")
+            )
+        elif _rewritten(version, tree, path) and (group is None or group.name != "accounts"):
+            key = (
+                f"same content stored again, only owner or mode changed, under {_top(path)}",
+                "file",
+                "",
+            )
+        elif group is not None:
+            key = (group.written, group.unit, group.name)
+        elif entry is not None and entry.kind is EntryKind.DIR:
+            continue
+        else:
+            key = (f"files written under {_top(path)}", "file", "")
+        t = tallies.setdefault(key, _Tally())
+        t.files += 1
+        if shown is not None and shown.kind is EntryKind.FILE:
+            t.bytes += shown.size
+        if group is not None and group.count_by:
+            unit = _unit(path, group.count_by)
+            if unit:
+                t.units.add(unit)
+        sample = "/" + "/".join(path.split("/")[:2])
+        if group is None or group.name != "homes":
+            sample = "/" + path
+        if len(t.samples) < 3 and sample not in t.samples:
+            t.samples.append(sample)
+    return tallies
 
 
-def stories(analysis: Analysis) -> list[str]:
-    return [layer_story(analysis, i) for i in range(len(analysis.image.layers))]
+def _unit(path: str, pattern: str) -> str:
+    parts = path.split("/")
+    for i in range(len(parts), 0, -1):
+        head = "/".join(parts[:i])
+        if fnmatchcase(head, pattern):
+            return head
+    return ""
+
+
+def layer_story(tree: FileTree, layer: int, limit: int = 5) -> str:
+    """One or two sentences: this layer's changes, largest group first."""
+    tallies = _tally(tree, layer)
+    if not tallies:
+        return "No file changes (metadata only)."
+    ranked = sorted(tallies.items(), key=lambda kv: (-kv[1].bytes, -kv[1].files, kv[0][0]))
+    parts = [_phrase(label, t, unit) for (label, unit, _), t in ranked[:limit]]
+    rest = ranked[limit:]
+    text = "; ".join(parts)
+    text = text[0].upper() + text[1:]
+    if rest:
+        files = sum(t.files for _, t in rest)
+        size = sum(t.bytes for _, t in rest)
+        text += f". Also {files} more changes ({human_bytes(size)})"
+    return text + "."
+
+
+def stories(tree: FileTree) -> tuple[str, ...]:
+    return tuple(layer_story(tree, i) for i in range(tree.layer_count))
+
+
+def groups_in(paths: Iterable[str]) -> list[str]:
+    """The names of the groups the paths fall in, each once (for tests and reports)."""
+    seen: list[str] = []
+    for p in paths:
+        g = group_of(p)
+        if g is not None and g.name not in seen:
+            seen.append(g.name)
+    return seen
