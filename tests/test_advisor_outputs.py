@@ -321,3 +321,37 @@ def test_other_sections_of_the_policy_file_are_left_to_their_owners(tmp_path: Pa
     (tmp_path / ".layerscope.yaml").write_text("maxLayerSize: 1MB\npackages:\n  deny: [gcc*]\n")
     proc = cli([img, "--ci"], cwd=tmp_path)
     assert proc.returncode == 1 and "FAIL: maxLayerSize: largest layer 1" in proc.stdout
+
+
+PURGED = """\
+FROM scratch
+RUN apt-get update && apt-get install -y python3-pip
+RUN pip install flask
+RUN apt-get purge -y python3-pip
+"""
+
+
+def test_fix_adds_no_cache_dir_to_a_pip_run_folded_into_the_install(tmp_path: Path) -> None:
+    """pip stored no cache (history only) and the purge folds the pip RUN into the install RUN:
+    the folded command still gets `--no-cache-dir`."""
+    img = build(
+        tmp_path,
+        run(
+            "apt-get update && apt-get install -y python3-pip",
+            big("usr/lib/python3/dist-packages/pip/core.py", 3 * MB),
+            big("usr/bin/pip"),
+        ),
+        run("pip install flask", big("usr/local/lib/flask.py")),
+        run(
+            "apt-get purge -y python3-pip",
+            W("usr/lib/python3/dist-packages/pip"),
+            W("usr/bin/pip"),
+        ),
+    )
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(PURGED)
+    proc = cli([str(img), "--dockerfile", str(dockerfile), "--fix"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    subprocess.run(["patch", "-s", str(dockerfile)], input=proc.stdout, text=True, check=True)
+    text = dockerfile.read_text()
+    assert "pip install --no-cache-dir flask" in text and text.count("RUN ") == 1, text
