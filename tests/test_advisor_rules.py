@@ -290,3 +290,28 @@ def test_a_cache_that_was_stored_is_not_also_reported_from_the_history(tmp_path:
     img = build(tmp_path, BASE, run("pip install flask", big("root/.cache/pip/http/a", 3 * MB)))
     (f,) = of_rule(advice_of(img), "LS-W003")
     assert f.recoverable_bytes == 3 * MB
+
+
+def test_what_is_left_after_an_earlier_rule_claimed_the_bulk_is_judged_by_its_own_size(
+    tmp_path: Path,
+) -> None:
+    """The overwrite of layer 1 by layer 2 is mostly an apt cache (the cache rule owns those
+    bytes); the 200 kB left to the overwrite rule make an informational finding."""
+    img = build(
+        tmp_path,
+        BASE,
+        run(
+            "apt-get install a",
+            big("var/cache/apt/pkgcache.bin", 3 * MB, seed="1"),
+            big("usr/lib/x.so", 200_000, seed="1"),
+        ),
+        run(
+            "apt-get install b",
+            big("var/cache/apt/pkgcache.bin", 3 * MB, seed="2"),
+            big("usr/lib/x.so", 200_000, seed="2"),
+        ),
+    )
+    advice = advice_of(img)
+    (over,) = [f for f in of_rule(advice, "LS-W012") if f.layers[0] == 1]
+    assert over.recoverable_bytes == 200_000 and over.level is Severity.INFO
+    assert sum(f.recoverable_bytes for f in of_rule(advice, "LS-W002")) == 6 * MB
