@@ -23,6 +23,8 @@ from .findings.command import add_arguments as advisor_arguments
 from .findings.command import prepare as prepare_advisor
 from .findings.document import extension as findings_extension
 from .findings.render import advice_section
+from .findings.secure import add_arguments as security_arguments
+from .findings.secure import scan_json, scan_limit, scan_note, secure
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
 from .packages import command as packages
@@ -137,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read every layer, and store none, instead of using the layer cache",
     )
     advisor_arguments(p)
+    security_arguments(p)
     packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
@@ -216,6 +219,7 @@ def explore(args: argparse.Namespace) -> int:
 
     def loader(progress: ProgressFn) -> OpenedImage:
         opened = OpenedImage(spec, analyse(load_image(spec, progress, _cache(args))))
+        opened.analysis = secure(opened, args.security, scan_limit(args))[0]  # secrets redacted
         opened.index  # noqa: B018  (built in the loading thread, not on the first frame)
         return opened
 
@@ -261,11 +265,15 @@ def run(args: argparse.Namespace) -> int:
     advisor = prepare_advisor(args, gate)
     plan = packages.plan(args, gate, text=not gate and args.json is None)
     with open_analysed(args) as opened:
+        # Every output is rendered from a copy of the analysis with each secret found redacted.
+        opened.analysis, security = secure(opened, advisor.security_contents, advisor.scan_limit)
         analysis = opened.analysis
         advice = advisor.advise(opened)
         pkgs = packages.analyse(plan, opened)
         advisor.write_sarif(advice, opened)
         fix = advisor.diff(opened, advice) if args.fix else None
+    if security.scan is not None:
+        _note(scan_note(security.scan))
     results = None
     if rules is not None:
         results = evaluate(rules, analysis) + advisor.gate(analysis, advice)
@@ -274,6 +282,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         ci_doc = describe_ci(results) if results else None
         extensions = {**findings_extension(advice), **packages.extensions(args, pkgs)}
+        extensions["security"] = scan_json(security.scan)
         write_json(to_document(analysis, ci_doc, extensions), args.json)
     if fix is not None:
         sys.stdout.write(fix)

@@ -22,6 +22,8 @@ from .engine import FindingOptions
 from .fix import fix_diff
 from .gate import Policy, evaluate, find_policy
 from .sarif import to_sarif
+from .secure import scan_limit
+from .security import needs_contents
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,10 +55,18 @@ class Advisor:
     policy: Policy | None
     sarif: str | None
     fix: bool
+    security_contents: bool = False
+    """Scan file contents for secrets: `--security`, or a `failOn` that needs it."""
+    scan_limit: int = 2 << 20
 
     def advise(self, opened: OpenedImage) -> Advice:
         mapping = df.map_layers(self.dockerfile, opened.image) if self.dockerfile else None
-        return advise(opened, FindingOptions(dockerfile=mapping))
+        options = FindingOptions(
+            dockerfile=mapping,
+            security_contents=self.security_contents,
+            scan_limit=self.scan_limit,
+        )
+        return advise(opened, options)
 
     def gate(self, analysis: Analysis, advice: Advice) -> list[RuleResult]:
         return evaluate(self.policy, analysis, advice) if self.policy else []
@@ -76,4 +86,7 @@ def prepare(args: argparse.Namespace, gate: bool) -> Advisor:
         raise ConfigError("--fix needs --dockerfile PATH")
     dockerfile = df.read(Path(args.dockerfile)) if args.dockerfile else None
     policy = find_policy(args.policy) if gate or args.policy else None
-    return Advisor(dockerfile, policy, args.sarif, args.fix)
+    contents = bool(getattr(args, "security", False))
+    if gate and policy is not None:
+        contents = contents or needs_contents(policy.fail_on)
+    return Advisor(dockerfile, policy, args.sarif, args.fix, contents, scan_limit(args))

@@ -36,6 +36,10 @@ class FindingOptions:
     """Layers mapped to Dockerfile instructions, when `--dockerfile` was given."""
     info_below: int = INFO_BELOW
     """Waste findings recovering fewer bytes are lowered to informational."""
+    security_contents: bool = False
+    """Scan file contents for secrets (`--security`, or a CI rule that needs it)."""
+    scan_limit: int = 2 << 20
+    """The content scan skips files larger than this (`--scan-limit`)."""
 
 
 class Producer(Protocol):

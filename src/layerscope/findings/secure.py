@@ -84,17 +84,3 @@ def scan_json(stats: ScanStats | None) -> dict[str, Any]:
         "sizeLimitBytes": stats.limit,
         "largestSkipped": [{"path": p, "sizeBytes": s} for p, s in stats.largest_skipped],
     }
-
-
-def security_text(result: SecurityResult) -> str:
-    """The summary's security section: findings by severity, each with layer, command and fix."""
-    lines = ["", "Security findings:" if len(result.findings) else "Security findings: none"]
-    for f in result.findings:
-        lines.append(f"  [{f.level.value}] {f.rule.id} {f.title}")
-        if f.instruction:
-            lines.append(f"      instruction: {f.instruction}")
-        lines.extend(f"      {name}: {value}" for name, value in f.evidence)
-        lines.append(f"      fix: {f.fix}")
-    if result.scan is None:
-        lines.append("  (file contents not scanned: --security)")
-    return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ detail, evidence or instruction except in its redacted form.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from ..errors import ConfigError
 from ..model import BlobRef, readable_command
 from ..session import OpenedImage
 from .contentscan import DEFAULT_LIMIT, ContentScan, ScannedFile, ScanStats, scan_contents, state_of
+from .engine import FindingOptions
 from .metadata import MetaSecret, metadata_secrets, runs_as_root
 from .model import Category, Finding, FindingSet, PathRef, PathState, Rule, Severity
 from .permissions import (
@@ -243,10 +245,36 @@ def _kept_or(analysis: Analysis, scan: ContentScan, read_file: ReadFile | None) 
     )
 
 
+_DONE: weakref.WeakKeyDictionary[OpenedImage, dict[tuple[bool, int], SecurityResult]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Results per opened image, so the CLI's redaction and the advisor's producer scan once."""
+
+
+class SecurityProducer:
+    """The security rules as a producer for the advisor's engine (see `engine.Producer`)."""
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return RULES
+
+    def __call__(self, opened: OpenedImage, options: FindingOptions) -> Iterable[Finding]:
+        result = scan_opened(opened, contents=options.security_contents, limit=options.scan_limit)
+        return result.findings
+
+
 def scan_opened(
     opened: OpenedImage, *, contents: bool = False, limit: int = DEFAULT_LIMIT
 ) -> SecurityResult:
-    """`security_findings` of an opened image, reading `/etc/passwd` from it when needed."""
+    """`security_findings` of an opened image, reading `/etc/passwd` from it when needed; one
+    run per image and settings (the result is kept while the image is open)."""
+    memo = _DONE.setdefault(opened, {})
+    if (contents, limit) not in memo:
+        memo[(contents, limit)] = _scan_opened(opened, contents, limit)
+    return memo[(contents, limit)]
+
+
+def _scan_opened(opened: OpenedImage, contents: bool, limit: int) -> SecurityResult:
 
     def read_file(path: str) -> str:
         clean = path.lstrip("/")
@@ -303,7 +331,7 @@ class _Builder:
         refs = tuple(PathRef(f.path, f.layer, f.size, f.state) for f, _ in versions)
         layers = tuple(sorted({f.layer for f, _ in versions}))
         secrets = {h.secret.value: h for _, hits in versions for h in hits}
-        evidence = tuple(("secret", f"{h.secret} line {h.line}") for h in secrets.values())
+        evidence = _evidence(secrets.values())
         first = versions[0][0]
         what = rule.title.lower() if not secrets else _kinds(secrets.values())
         if rule is CREDENTIAL_SHAPE:
@@ -364,6 +392,7 @@ class _Builder:
                 fix=rule.fix,
                 detail="recognised by its name" if ms[0].by_name else "recognised by its value",
                 evidence=tuple(evidence),
+                cited_layer=first,
             )
 
     # -- names ----------------------------------------------------------------------------------
@@ -503,6 +532,17 @@ def _uses(analysis: Analysis, layer: int, name: str) -> bool:
     """Whether the layer's command reads the build argument (`$NAME` or `${NAME}`)."""
     command = readable_command(analysis.image.layers[layer].history.created_by)
     return f"${name}" in command or f"${{{name}" in command
+
+
+def _evidence(hits: Iterable[Hit]) -> tuple[tuple[str, str], ...]:
+    """One (name, redacted value) pair per secret; names are unique (JSON makes them keys)."""
+    out: dict[str, str] = {}
+    for h in hits:
+        name = f"{h.secret.kind}, line {h.line}"
+        while name in out:
+            name += "'"
+        out[name] = str(h.secret)
+    return tuple(out.items())
 
 
 def _kinds(hits: Iterable[Hit]) -> str:
