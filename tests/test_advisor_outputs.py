@@ -358,3 +358,31 @@ def test_fix_adds_no_cache_dir_to_a_pip_run_folded_into_the_install(tmp_path: Pa
     subprocess.run(["patch", "-s", str(dockerfile)], input=proc.stdout, text=True, check=True)
     text = dockerfile.read_text()
     assert "pip install --no-cache-dir flask" in text and text.count("RUN ") == 1, text
+
+
+def test_story_tells_small_events_beside_bulk_installs(tmp_path: Path) -> None:
+    """An apt install: the certificates, the ldconfig cache and the count of Debian packages
+    are told though far smaller than the libraries and programs, which come second."""
+    lists = [F(f"var/lib/dpkg/info/{n}.list", b"/usr\n") for n in ("libc6", "openssl", "curl")]
+    img = build(
+        tmp_path,
+        BASE,
+        run(
+            "apt-get install -y curl",
+            *lists,
+            F("var/lib/dpkg/status", b"Package: curl\n"),
+            F("etc/ssl/certs/ca-certificates.crt", b"-----BEGIN CERTIFICATE-----\n"),
+            F("etc/ld.so.cache", b"ld"),
+            F("var/lib/apt/lists/lock", b""),
+            *[big(f"usr/lib/x86_64-linux-gnu/lib{i}.so.1") for i in range(5)],
+            *[big(f"usr/bin/tool{i}") for i in range(5)],
+            *[big(f"opt/data/{i}.bin") for i in range(5)],
+        ),
+    )
+    with opened(img) as o:
+        story = layer_story(o.analysis.tree, 1)
+    first, _, second = story.partition(". ")
+    assert first.startswith("Dpkg database updated (3 packages")
+    assert "certificates regenerated" in first and "ldconfig cache rebuilt" in first
+    assert "apt lists" not in story  # the empty lock file is not news
+    assert "shared libraries installed" in second and "programs installed" in second
