@@ -45,12 +45,14 @@ test: check
 check-installed: $(SAMPLE)
 	$(PY) scripts/check_installed.py $(SAMPLE)
 
+# `make bench QUICK=1`: only the synthetic image's docker-archive and gzip OCI archive (~2 min).
 bench: $(STAMP)
-	$(PY) bench/run.py $(ARGS)
-	$(PY) bench/tui.py
-	$(PY) bench/registry.py
-	$(PY) bench/security.py
-	$(PY) bench/packages.py
+	$(PY) bench/run.py $(if $(QUICK),--quick) $(ARGS)
+	$(if $(QUICK),,$(PY) bench/tui.py --dive-timeout 60)
+	$(if $(QUICK),,$(PY) bench/registry.py)
+	$(if $(QUICK),,$(PY) bench/packages.py)
+	$(if $(QUICK),,$(PY) bench/security.py)
+	$(if $(QUICK),,$(PY) bench/advisor.py)
 
 # Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
 verify-packages: $(STAMP)

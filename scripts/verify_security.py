@@ -200,18 +200,16 @@ def verify_quiet(path: Path, label: str) -> None:
 
 def verify_outputs(image: Path, work: Path, secret: dict[str, str]) -> None:
     print(f"{image.name}: no planted value in any output")
-    (work / ".layerscope.yaml").write_text("failOn: [high]\n")
+    (work / ".layerscope.yaml").write_text("rules:\n  failOn: [high]\n")
     outputs: dict[str, str] = {}
     runs = {
         "summary --security": ["--security", "--summary"],
         "summary (default rules)": ["--summary"],
         "json --security": ["--security", "--json", str(work / "out.json")],
         "json (default rules)": ["--json", str(work / "plain.json")],
-        "ci --security": ["--security", "--ci"],
+        "ci, failOn [high] (no --security)": ["--ci"],
+        "sarif --security": ["--security", "--sarif", str(work / "out.sarif"), "--summary"],
     }
-    help_text = run(["--help"], work).stdout
-    if "--sarif" in help_text:
-        runs["sarif --security"] = ["--security", "--sarif", str(work / "out.sarif"), "--summary"]
     for name, args in runs.items():
         proc = run([str(image), *args], work)
         outputs[f"{name}: stdout"] = proc.stdout
@@ -222,16 +220,30 @@ def verify_outputs(image: Path, work: Path, secret: dict[str, str]) -> None:
     check(any("cache" in p.parts for p in files), "the layer cache was written (and is searched)")
     for file in sorted(files):
         outputs[str(file.relative_to(work))] = file.read_text(errors="replace")
-    ci_out = outputs["ci --security: stdout"]
-    check("LS-S001" in ci_out or "FAIL" in ci_out, "the CI report fails on the planted secrets")
-    if "out.json" in outputs:
-        doc = json.loads(outputs["out.json"])
-        found = {f.get("rule") or f.get("ruleId") or f.get("id") for f in findings_of(doc)}
-        if found:
-            check(
-                {"LS-S001", "LS-S002", "LS-S020", "LS-S030"} <= found,
-                "the JSON lists the planted problems",
-            )
+    ci_out = outputs["ci, failOn [high] (no --security): stdout"]
+    fail_on = [line for line in ci_out.splitlines() if "failOn" in line]
+    check(
+        bool(fail_on) and "FAIL" in fail_on[0],
+        "the CI gate's failOn [high] fails: " + (fail_on[0].strip() if fail_on else "no failOn"),
+    )
+    check(
+        "content scan:" in outputs["ci, failOn [high] (no --security): stderr"],
+        "failOn [high] turned the content scan on",
+    )
+    planted_rules = {"LS-S001", "LS-S002", "LS-S004", "LS-S006", "LS-S020", "LS-S030"}
+    doc = json.loads(outputs["out.json"])
+    found = findings_of(doc)
+    check(planted_rules <= {f["ruleId"] for f in found}, "the JSON lists every planted problem")
+    env = [f for f in found if f["paths"] and f["paths"][0]["path"] == "/srv/app/.env"]
+    check(
+        bool(env) and all(p["state"] == "hidden" for f in env for p in f["paths"]),
+        "the JSON says the .env versions are hidden (deleted but shipped)",
+    )
+    sarif = json.loads(outputs["out.sarif"])
+    in_sarif = {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    check(planted_rules <= in_sarif, "SARIF lists every planted problem")
+    summary = outputs["summary --security: stdout"]
+    check(all(r in summary for r in planted_rules), "the summary lists every planted problem")
     leaks: dict[str, list[str]] = {}
     for name, value in needles(secret).items():
         where = [k for k, text in outputs.items() if value in text]

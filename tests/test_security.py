@@ -516,3 +516,42 @@ def test_overwritten_copied_and_directory_deleted_versions_each_count(tmp_path: 
     assert "deleted in layer 2" in titles["/app/copy.yaml"]
     assert result.scan is not None and result.scan.files_read == 2  # the copies were not re-read
     assert_never_shown(result, gh)
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        ("root/.pypirc", b"[pypi]\nusername = __token__\npassword = " + rnd(ALNUM, 20).encode()),
+        (
+            "root/.docker/config.json",
+            b'{"auths": {"ghcr.io": {"auth": "' + rnd(ALNUM, 24).encode() + b'"}}}',
+        ),
+        (
+            "root/.kube/config",
+            b"apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: "
+            + rnd(ALNUM, 30).encode(),
+        ),
+        ("root/.netrc", b"machine example.org login bob password " + rnd(ALNUM, 12).encode()),
+        (
+            "root/.git-credentials",
+            b"https://bob:" + rnd(ALNUM, 12).encode() + b"@git.example.org\n",
+        ),
+    ],
+)
+def test_credential_shapes(tmp_path: Path, path: str, content: bytes) -> None:
+    parts = path.split("/")
+    dirs = [D("/".join(parts[: i + 1])) for i in range(len(parts) - 1)]
+    result = scan(tmp_path, [Layer([*dirs, F(path, content)])], {"User": "1"})
+    [shape] = by_rule(result, "LS-S011")
+    assert shape.paths[0].path == "/" + path
+
+
+def test_credential_file_names_without_credentials_are_not_shapes(tmp_path: Path) -> None:
+    files = [
+        D("root"),
+        F("root/.npmrc", b"registry=https://registry.npmjs.org/\n"),
+        D("root/.docker"),
+        F("root/.docker/config.json", b'{"credsStore": "desktop"}'),
+    ]
+    result = scan(tmp_path, [Layer(files)], {"User": "1"})
+    assert not by_rule(result, "LS-S011")

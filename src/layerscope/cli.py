@@ -11,30 +11,23 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .analysis import analyse
-from .cache import LayerCache, default_dir
-from .ci import Rule, evaluate, load_rules_file, passed, resolve_rules
-from .ci import describe as describe_ci
 from .errors import ConfigError, ExitCode, LayerscopeError
-from .export import to_document, write_json
-from .findings.command import add_arguments as advisor_arguments
-from .findings.command import prepare as prepare_advisor
-from .findings.document import extension as findings_extension
-from .findings.render import advice_section
-from .findings.secure import add_arguments as security_arguments
-from .findings.secure import scan_json, scan_limit, scan_note, secure
-from .loader import Progress, ProgressFn, load_image
-from .model import Platform
 from .packages import command as packages
-from .report import ci_report, summary
-from .session import OpenedImage, open_image
-from .sources.credentials import Credentials
-from .sources.resolve import ARCHIVE_SCHEMES, LIVE_SCHEMES, Request
-from .sources.resolve import open_spec as resolve_spec
-from .sources.spec import ImageSpec
-from .units import human_bytes, parse_bytes
+from .sources import ARCHIVE_SCHEMES, LIVE_SCHEMES
+
+# The core is imported where it is used, not here: `--version` and `--help` start in a few tens
+# of milliseconds, and each path loads only what it needs (no YAML parser without a .dive-ci,
+# no HTTP client without a registry, no numpy or Textual outside the explorer).
+if TYPE_CHECKING:
+    from .cache import LayerCache
+    from .ci import Rule
+    from .loader import Progress, ProgressFn
+    from .session import OpenedImage
+    from .sources.resolve import Request
+    from .sources.spec import ImageSpec
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = ExitCode.OK, ExitCode.FAILED, ExitCode.ERROR
 
@@ -138,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
+    from .findings.command import add_arguments as advisor_arguments  # noqa: PLC0415
+    from .findings.flags import add_arguments as security_arguments  # noqa: PLC0415
+
     advisor_arguments(p)
     security_arguments(p)
     packages.add_arguments(p)
@@ -158,6 +154,8 @@ def _progress_printer() -> ProgressFn | None:
     if not sys.stderr.isatty():
         return None
 
+    from .units import human_bytes  # noqa: PLC0415
+
     def show(p: Progress) -> None:
         end = "\n" if p.layers_done == p.layers_total else ""
         sys.stderr.write(
@@ -170,6 +168,10 @@ def _progress_printer() -> ProgressFn | None:
 
 
 def _request(args: argparse.Namespace) -> Request:
+    from .model import Platform  # noqa: PLC0415
+    from .sources.credentials import Credentials  # noqa: PLC0415
+    from .sources.resolve import Request  # noqa: PLC0415
+
     platform = None
     if args.platform:
         try:
@@ -192,10 +194,14 @@ def _note(text: str) -> None:
 
 
 def open_spec(args: argparse.Namespace) -> ImageSpec:
+    from .sources.resolve import open_spec as resolve_spec  # noqa: PLC0415
+
     return resolve_spec(_request(args), _note)
 
 
 def _cache(args: argparse.Namespace) -> LayerCache | None:
+    from .cache import LayerCache, default_dir  # noqa: PLC0415
+
     return None if args.no_cache else LayerCache(default_dir())
 
 
@@ -203,6 +209,8 @@ def open_analysed(args: argparse.Namespace) -> OpenedImage:
     """The image read and analysed, still open (package databases and files are read from it)."""
     cache = _cache(args)
     try:
+        from .session import open_image  # noqa: PLC0415
+
         return open_image(open_spec(args), _progress_printer(), cache)
     finally:
         if cache is not None and cache.write_errors:
@@ -211,6 +219,11 @@ def open_analysed(args: argparse.Namespace) -> OpenedImage:
 
 def explore(args: argparse.Namespace) -> int:
     """Open the explorer; Textual is imported only here, so CI runs never load it."""
+    from .analysis import analyse  # noqa: PLC0415
+    from .findings.flags import scan_limit  # noqa: PLC0415
+    from .findings.secure import secure  # noqa: PLC0415
+    from .loader import load_image  # noqa: PLC0415
+    from .session import OpenedImage  # noqa: PLC0415
     from .ui.app import LayerscopeApp  # noqa: PLC0415
     from .uiconfig import load_ui_config  # noqa: PLC0415
 
@@ -239,6 +252,8 @@ def _interactive() -> bool:
 
 
 def _rules(args: argparse.Namespace) -> list[Rule]:
+    from .ci import load_rules_file, resolve_rules  # noqa: PLC0415
+
     path = Path(args.ci_config)
     file_rules = load_rules_file(path) if path.is_file() else {}
     if not path.is_file() and args.ci_config != ".dive-ci":
@@ -261,6 +276,14 @@ def run(args: argparse.Namespace) -> int:
     quiet = args.json is None and not args.summary and not args.sarif and not args.fix
     if not ci_mode and quiet and _interactive():
         return explore(args)
+    from .ci import describe as describe_ci  # noqa: PLC0415
+    from .ci import evaluate, passed  # noqa: PLC0415
+    from .export import to_document, write_json  # noqa: PLC0415
+    from .findings.command import prepare as prepare_advisor  # noqa: PLC0415
+    from .findings.render import advice_section  # noqa: PLC0415
+    from .findings.secure import scan_json, scan_note, secure  # noqa: PLC0415
+    from .report import ci_report, summary  # noqa: PLC0415
+
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
     advisor = prepare_advisor(args, gate)
     plan = packages.plan(args, gate, text=not gate and args.json is None)
@@ -281,7 +304,7 @@ def run(args: argparse.Namespace) -> int:
     packages.write_sbom(args, pkgs, analysis.image.name)
     if args.json is not None:
         ci_doc = describe_ci(results) if results else None
-        extensions = {**findings_extension(advice), **packages.extensions(args, pkgs)}
+        extensions = {**advisor.extensions(advice), **packages.extensions(args, pkgs)}
         extensions["security"] = scan_json(security.scan)
         write_json(to_document(analysis, ci_doc, extensions), args.json)
     if fix is not None:
@@ -292,7 +315,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK if passed(results) else EXIT_FAILED
     if args.json is None and args.sbom != "-" and not args.fix:
         color = _use_color(sys.stdout)
-        sys.stdout.write(summary(analysis, color) + advice_section(advice, analysis.image, color))
+        sys.stdout.write(summary(analysis, color))
+        if advice is not None:
+            sys.stdout.write(advice_section(advice, analysis.image, color))
         sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
@@ -310,6 +335,9 @@ def cache_command(argv: Sequence[str]) -> int:
         help="prune: keep at most this much, least recently used first out (default 2GB)",
     )
     args = p.parse_args(argv)
+    from .cache import LayerCache, default_dir  # noqa: PLC0415
+    from .units import human_bytes, parse_bytes  # noqa: PLC0415
+
     cache = LayerCache(default_dir())
     if args.action != "show":
         keep = 0 if args.action == "clear" else parse_bytes(args.keep)
@@ -343,6 +371,8 @@ def crashed(exc: BaseException) -> int:
     """Report a bug: one line on stderr, the traceback in a crash log; ExitCode.INTERNAL."""
     import time  # noqa: PLC0415
     import traceback  # noqa: PLC0415
+
+    from .cache import default_dir  # noqa: PLC0415
 
     text = "".join(traceback.format_exception(exc))
     where = "stderr"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..analysis import Analysis
 from ..ci import RuleResult
@@ -18,11 +19,12 @@ from ..export import write_json
 from ..session import OpenedImage
 from . import dockerfile as df
 from .advice import Advice, advise
+from .document import extension
 from .engine import FindingOptions
 from .fix import fix_diff
+from .flags import scan_limit
 from .gate import Policy, evaluate, find_policy
 from .sarif import to_sarif
-from .secure import scan_limit
 from .security import needs_contents
 
 
@@ -55,11 +57,15 @@ class Advisor:
     policy: Policy | None
     sarif: str | None
     fix: bool
+    needed: bool = True
+    """False for a dive-style CI run that shows no finding: no JSON, SARIF, diff or policy."""
     security_contents: bool = False
     """Scan file contents for secrets: `--security`, or a `failOn` that needs it."""
     scan_limit: int = 2 << 20
 
-    def advise(self, opened: OpenedImage) -> Advice:
+    def advise(self, opened: OpenedImage) -> Advice | None:
+        if not self.needed:
+            return None
         mapping = df.map_layers(self.dockerfile, opened.image) if self.dockerfile else None
         options = FindingOptions(
             dockerfile=mapping,
@@ -68,15 +74,18 @@ class Advisor:
         )
         return advise(opened, options)
 
-    def gate(self, analysis: Analysis, advice: Advice) -> list[RuleResult]:
-        return evaluate(self.policy, analysis, advice) if self.policy else []
+    def gate(self, analysis: Analysis, advice: Advice | None) -> list[RuleResult]:
+        return evaluate(self.policy, analysis, advice) if self.policy and advice else []
 
-    def write_sarif(self, advice: Advice, opened: OpenedImage) -> None:
-        if self.sarif:
+    def write_sarif(self, advice: Advice | None, opened: OpenedImage) -> None:
+        if self.sarif and advice is not None:
             write_json(to_sarif(advice, opened.image), self.sarif)
 
-    def diff(self, opened: OpenedImage, advice: Advice) -> str:
-        assert self.dockerfile is not None
+    def extensions(self, advice: Advice | None) -> dict[str, Any]:
+        return extension(advice) if advice is not None else {}
+
+    def diff(self, opened: OpenedImage, advice: Advice | None) -> str:
+        assert self.dockerfile is not None and advice is not None
         mapping = df.map_layers(self.dockerfile, opened.image)
         return fix_diff(self.dockerfile, mapping, advice, opened.analysis)
 
@@ -89,4 +98,8 @@ def prepare(args: argparse.Namespace, gate: bool) -> Advisor:
     contents = bool(getattr(args, "security", False))
     if gate and policy is not None:
         contents = contents or needs_contents(policy.fail_on)
-    return Advisor(dockerfile, policy, args.sarif, args.fix, contents, scan_limit(args))
+    shown = not gate or args.json is not None or args.sarif or args.fix or policy is not None
+    limit = scan_limit(args)
+    return Advisor(
+        dockerfile, policy, args.sarif, args.fix, bool(shown or contents), contents, limit
+    )

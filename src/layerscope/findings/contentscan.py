@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from ..analysis import Analysis
 from ..content import read_members
 from ..model import BlobRef, EntryKind
+from .flags import DEFAULT_LIMIT
 from .model import PathState
 from .secrets import Hit, SecretScanner
 from .sensitive import shape_of
 
-DEFAULT_LIMIT = 2 << 20
-"""Files larger than this are not read (2 MiB): secrets live in small text files."""
+__all__ = ["DEFAULT_LIMIT", "ContentScan", "ScanStats", "ScannedFile", "scan_contents"]
 _SNIFF = 8192
 
 

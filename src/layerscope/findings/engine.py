@@ -13,10 +13,14 @@ For a finding that recovers bytes, `recoverable_bytes` is the sum of its paths' 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
+from ..errors import LayerscopeError
+from ..layer import tar_chunks
+from ..model import BlobRef
 from .model import Category, Finding, FindingSet, PathRef, PathState, Rule, Severity
 
 if TYPE_CHECKING:
@@ -34,6 +38,8 @@ class FindingOptions:
 
     dockerfile: DockerfileMap | None = None
     """Layers mapped to Dockerfile instructions, when `--dockerfile` was given."""
+    ratios: tuple[float, ...] = ()
+    """Per layer, pull bytes per file byte (`pull_ratios`); `collect` fills it in."""
     info_below: int = INFO_BELOW
     """Waste findings recovering fewer bytes are lowered to informational."""
     security_contents: bool = False
@@ -51,19 +57,41 @@ class Producer(Protocol):
     def __call__(self, opened: OpenedImage, options: FindingOptions) -> Iterable[Finding]: ...
 
 
-def pull_ratios(image: Image) -> tuple[float, ...]:
-    """Per layer, stored (compressed) bytes per file byte, at most 1.0.
+SAMPLE = 4 << 20
+"""Bytes of an uncompressed layer compressed to estimate its pull size."""
 
-    A layer stored uncompressed (a docker save) gives 1.0: its pull size is not known from the
-    archive, and the estimate then equals the uncompressed bytes.
+
+def pull_ratios(image: Image, blobs: Sequence[BlobRef] = ()) -> tuple[float, ...]:
+    """Per layer, pulled (compressed) bytes per file byte, at most 1.0.
+
+    A compressed layer gives its own ratio. A layer stored uncompressed (as `docker save`
+    writes it) is pushed gzip-compressed: its first `SAMPLE` bytes are compressed with gzip's
+    default level to estimate the ratio (1.0 when its blob cannot be read again).
     """
     out = []
     for layer in image.layers:
         if layer.size <= 0 or layer.compressed_size <= 0:
             out.append(1.0)
-            continue
-        out.append(min(1.0, layer.compressed_size / layer.size))
+        elif layer.compressed_size < layer.size:
+            out.append(layer.compressed_size / layer.size)
+        else:
+            ref = blobs[layer.index] if layer.index < len(blobs) else None
+            out.append(_sampled_ratio(ref) if ref is not None else 1.0)
     return tuple(out)
+
+
+def _sampled_ratio(ref: BlobRef) -> float:
+    sample = bytearray()
+    try:
+        for chunk in tar_chunks(ref):
+            sample += chunk[: SAMPLE - len(sample)]
+            if len(sample) >= SAMPLE:
+                break
+    except LayerscopeError:
+        return 1.0
+    if not sample:
+        return 1.0
+    return min(1.0, len(zlib.compress(bytes(sample), 6)) / len(sample))
 
 
 def settle(finding: Finding, ratios: Sequence[float]) -> Finding:
@@ -108,7 +136,8 @@ def collect(
     opened: OpenedImage, options: FindingOptions, producers: Iterable[Producer]
 ) -> FindingSet:
     """Every producer's findings, no byte counted twice, cited at their Dockerfile line."""
-    ratios = pull_ratios(opened.image)
+    ratios = options.ratios or pull_ratios(opened.image, opened.blobs)
+    options = replace(options, ratios=ratios)
     claimed: set[tuple[str, int]] = set()
     kept: list[Finding] = []
     for producer in producers:

@@ -8,45 +8,15 @@ names and the content scan (and the detectors over history, ENV and labels).
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from ..analysis import Analysis
-from ..errors import ConfigError
 from ..session import OpenedImage
-from ..units import human_bytes, parse_bytes
-from .contentscan import DEFAULT_LIMIT, ScanStats
+from ..units import human_bytes
+from .contentscan import ScanStats
+from .flags import DEFAULT_LIMIT
 from .redact import redacted_analysis
 from .security import SecurityResult, scan_opened
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--security",
-        action="store_true",
-        help="also scan file contents of every layer (deleted and overwritten versions "
-        "included) for secrets; needs the 'security' extra",
-    )
-    parser.add_argument(
-        "--scan-limit",
-        metavar="SIZE",
-        default=None,
-        help=f"--security skips files larger than this (default {human_bytes(DEFAULT_LIMIT)}); "
-        "the skipped ones are counted in the report",
-    )
-
-
-def scan_limit(args: argparse.Namespace) -> int:
-    text = getattr(args, "scan_limit", None)
-    if text is None:
-        return DEFAULT_LIMIT
-    try:
-        limit = parse_bytes(text)
-    except ValueError as exc:
-        raise ConfigError(f"--scan-limit: {exc}") from None
-    if limit <= 0:
-        raise ConfigError(f"--scan-limit: {text!r} is not a positive size")
-    return limit
 
 
 def secure(

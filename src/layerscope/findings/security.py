@@ -259,6 +259,12 @@ class SecurityProducer:
         return RULES
 
     def __call__(self, opened: OpenedImage, options: FindingOptions) -> Iterable[Finding]:
+        # Contents already scanned for this image (`--security`, the explorer's scan) count
+        # even when these options do not ask for it.
+        done = _DONE.get(opened, {})
+        scanned = next((r for (contents, _), r in done.items() if contents), None)
+        if scanned is not None and not options.security_contents:
+            return scanned.findings
         result = scan_opened(opened, contents=options.security_contents, limit=options.scan_limit)
         return result.findings
 

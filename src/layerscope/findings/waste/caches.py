@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fnmatch import translate
 
 from ...model import Image
 from ..model import Finding, Rule, Severity
@@ -85,12 +86,23 @@ CACHES: tuple[Cache, ...] = (
 )
 
 
+_ANY = re.compile(
+    "|".join(
+        f"(?P<c{i}>{'|'.join(translate(p) for p in c.patterns)})" for i, c in enumerate(CACHES)
+    )
+)
+
+
 def cache_findings(image: Image, copies: list[Copy]) -> list[Finding]:
+    """One pass over the copies; each goes to the first cache (in table order) it matches."""
+    hits: list[list[Copy]] = [[] for _ in CACHES]
+    for c in copies:
+        m = _ANY.match(c.path)
+        if m is not None and m.lastgroup is not None:
+            hits[int(m.lastgroup[1:])].append(c)
     out: list[Finding] = []
-    for cache in CACHES:
-        pattern = matcher(cache.patterns)
-        hits = [c for c in copies if pattern.match(c.path)]
-        out += layer_findings(cache.rule, image, hits, f"{cache.what} left", cache.fix)
+    for cache, found in zip(CACHES, hits, strict=True):
+        out += layer_findings(cache.rule, image, found, f"{cache.what} left", cache.fix)
     return out
 
 

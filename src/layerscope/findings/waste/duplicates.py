@@ -6,6 +6,7 @@ from ...model import Image
 from ...units import human_bytes
 from ..model import Finding, PathRef
 from . import rules
+from .leftovers import BOOKKEEPING
 from .paths import Copy, instruction
 
 MIN_SIZE = 4096
@@ -15,10 +16,11 @@ MIN_SIZE = 4096
 def duplicate_findings(image: Image, copies: list[Copy]) -> list[Finding]:
     """Shipped files whose content another shipped path also holds; the first path (by layer,
     then name) is the one kept, the others are what a fix recovers. One finding per layer and
-    top directories of the redundant copies."""
+    top directories of the redundant copies. Package databases' own backups (`status-old`,
+    `passwd-`) are left out: the tools keep them on purpose."""
     sets: dict[tuple[int, int], list[Copy]] = {}
     for c in copies:
-        if c.shipped and c.size >= MIN_SIZE and c.content_hash:
+        if c.shipped and c.size >= MIN_SIZE and c.content_hash and not BOOKKEEPING.match(c.path):
             sets.setdefault((c.content_hash, c.size), []).append(c)
     groups: dict[tuple[int, str], list[tuple[Copy, Copy]]] = {}
     for same in sets.values():

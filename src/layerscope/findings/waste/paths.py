@@ -11,7 +11,7 @@ from ...filetree import FileTree
 from ...model import EntryKind, Image, readable_command
 from ...units import human_bytes
 from ..engine import path_ref
-from ..model import Finding, PathRef, Rule
+from ..model import Finding, PathRef, PathState, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ def by_layer(copies: Iterable[Copy]) -> dict[int, list[Copy]]:
 
 def shipped_note(refs: Iterable[PathRef]) -> str:
     refs = list(refs)
-    shipped = sum(r.size for r in refs if r.state.value == "present")
+    shipped = sum(r.size for r in refs if r.state is PathState.PRESENT)
     hidden = sum(r.size for r in refs) - shipped
     parts = []
     if shipped:

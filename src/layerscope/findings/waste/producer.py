@@ -33,7 +33,7 @@ class WasteProducer:
     def __call__(self, opened: OpenedImage, options: FindingOptions) -> Iterator[Finding]:
         image, waste = opened.image, opened.analysis.waste
         copies = stored_copies(opened.analysis.tree)
-        ratios = pull_ratios(image)
+        ratios = options.ratios or pull_ratios(image, opened.blobs)
         batches = (
             cache_findings(image, copies),
             log_findings(opened, copies),
