@@ -13,6 +13,7 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .errors import CorruptLayer
 from .layer import OPAQUE_MARKER, WHITEOUT_PREFIX
 from .model import Entry, EntryKind, Image
 
@@ -58,6 +59,8 @@ class FileTree:
         """The filesystem after the last layer: path -> entry (implicit directories absent)."""
         self._kids: dict[str, set[str]] = {"": set()}
         self.whiteouts_without_target: list[tuple[int, str]] = []
+        self.broken_hardlinks: list[tuple[int, str, str]] = []
+        """(layer, path, target) of hardlinks to a path absent when they were written."""
 
     # -- building -------------------------------------------------------------------------
     def _record(self, path: str, version: Version) -> None:
@@ -128,12 +131,18 @@ class FileTree:
 
     def _write(self, layer: int, path: str, entry: Entry) -> None:
         # A file standing where a parent directory must be is replaced by that directory.
+        # Above the nearest directory that exists all are directories (this keeps it so):
+        # the walk stops there, and applying 10,000 nested entries stays linear.
         parent = path.rpartition("/")[0]
         while parent:
             above = self.live.get(parent)
             if above is not None and above.kind is not EntryKind.DIR:
                 self._remove(layer, parent, Cause.REPLACED, Cause.REPLACED)
+            elif above is not None or parent in self._kids:
+                break
             parent = parent.rpartition("/")[0]
+        if entry.kind is EntryKind.HARDLINK and entry.linkname not in self.live:
+            self.broken_hardlinks.append((layer, path, entry.linkname))
         old = self.live.get(path)
         existed = self.exists(path)
         is_dir = entry.kind is EntryKind.DIR
@@ -193,4 +202,16 @@ def build_file_tree(image: Image) -> FileTree:
     tree = FileTree(len(image.layers))
     for layer in image.layers:
         tree.apply(layer.index, layer.entries)
+    check_hardlinks(image, tree)
     return tree
+
+
+def check_hardlinks(image: Image, tree: FileTree) -> None:
+    """A hardlink to nothing cannot be extracted (`docker load` fails on it): an error."""
+    if tree.broken_hardlinks:
+        index, path, target = tree.broken_hardlinks[0]
+        layer = image.layers[index]
+        raise CorruptLayer(
+            f"{image.source}: layer {index} ({layer.tar_name}): hardlink {path!r} points to "
+            f"{target!r}, which no layer has at that point"
+        )
