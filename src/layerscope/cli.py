@@ -175,7 +175,7 @@ def _request(args: argparse.Namespace) -> Request:
     if args.username:
         secret = os.environ.get("LAYERSCOPE_PASSWORD")
         if args.password_stdin:
-            if args.image == "-" or args.image.startswith("-:"):
+            if args.image == "-":
                 raise ConfigError("--password-stdin cannot share stdin with the image ('-')")
             secret = sys.stdin.readline().rstrip("\n")
         if secret is None:

@@ -5,7 +5,7 @@ docker://NAME                      the Docker engine (DOCKER_HOST, docker contex
 podman://NAME                      Podman's storage
 registry://HOST[:PORT]/REPO[:TAG|@DIGEST]   a registry, no daemon
 NAME (no such path)                the Docker engine if it has it, else the registry
--  (or -:name:tag)                   an archive piped in on stdin, maybe gzip or zstd compressed
+-                                  an archive piped in on stdin, maybe gzip or zstd compressed
 """
 
 from __future__ import annotations
@@ -68,9 +68,8 @@ def open_spec(req: Request, note: Callable[[str], None] = lambda _: None) -> Ima
         return podman_spec(rest, req.platform)
     if scheme == "registry":
         return _registry(rest, req)
-    if rest == STDIN or rest.startswith(STDIN + ":"):
-        tag = rest[2:] or None
-        return spec_from_stdin(f"{scheme or 'archive'}://stdin", req.tag or tag, req.platform)
+    if rest == STDIN:
+        return spec_from_stdin(f"{scheme or 'archive'}://stdin", req.tag, req.platform)
     found = split_archive(rest)
     if found is not None:
         path, tag = found
