@@ -198,10 +198,39 @@ def _related(a: str, b: str) -> bool:
     return a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
+def _has_used_child(used: set[str], path: str) -> bool:
+    return any(u.startswith(path + "/") for u in used)
+
+
+def _is_dir(state: Model, path: str) -> bool:
+    node = state.get(path)
+    if node is not None:
+        return node.kind == "dir"
+    return path == "" or any(p.startswith(path + "/") for p in state)
+
+
+def _parents_as_dirs(state: Model, entries: list[F], used: set[str], path: str) -> bool:
+    """Give `path` directory entries for ancestors that are files now, as a real diff of a
+    file turned into a directory has (runtimes refuse to write under a file); False if an
+    ancestor is a non-directory written in this very layer."""
+    now = apply_model(state, entries)
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        ancestor = "/".join(parts[:i])
+        if ancestor in used:
+            if now.get(ancestor, Node("dir", 0)).kind != "dir":
+                return False
+        elif ancestor in now and now[ancestor].kind != "dir":
+            entries.append(D(ancestor))
+            used.add(ancestor)
+    return True
+
+
 @st.composite
-def layer_stack(draw: st.DrawFn) -> list[list[F]]:
+def layer_stack(draw: st.DrawFn, realistic: bool = False) -> list[list[F]]:
     """Layers of adds, overwrites, whiteouts, opaque directories, dir<->file swaps and
-    hardlinks to files that exist; each path at most once per layer."""
+    hardlinks to files that exist; each path at most once per layer. `realistic`: also as a
+    runtime can apply them (no entry under what is a file at that point)."""
     state: Model = {}
     layers = []
     for _ in range(draw(st.integers(1, 5))):
@@ -212,6 +241,13 @@ def layer_stack(draw: st.DrawFn) -> list[list[F]]:
             path = draw(st.sampled_from(PATHS))
             if path in used:
                 continue
+            if realistic and op != "wh" and not _parents_as_dirs(state, entries, used, path):
+                continue
+            parent = path.rpartition("/")[0]
+            if realistic and op == "wh" and not _is_dir(apply_model(state, entries), parent):
+                continue  # a diff never whites out inside a directory that is not there
+            if realistic and op not in ("dir", "wh", "opq") and _has_used_child(used, path):
+                continue  # nor writes a file over what it just wrote beneath that path
             mode = draw(st.sampled_from([0o644, 0o755, 0o600, 0o4755]))
             if op == "file":
                 entries.append(F(path, draw(st.binary(max_size=40)), mode))
@@ -228,7 +264,9 @@ def layer_stack(draw: st.DrawFn) -> list[list[F]]:
                 )
                 if not files:
                     continue
-                entries.append(F(path, kind="hardlink", link=draw(st.sampled_from(files))))
+                target = draw(st.sampled_from(files))
+                # One inode: tar writers record the target's mode (a runtime chmods the inode).
+                entries.append(F(path, mode=seen[target].mode, kind="hardlink", link=target))
             elif op == "wh":
                 if any(u == path or u.startswith(path + "/") for u in used):
                     continue  # a whiteout and an entry under it in one layer: not generated

@@ -141,8 +141,12 @@ class FileTree:
             elif above is not None or parent in self._kids:
                 break
             parent = parent.rpartition("/")[0]
-        if entry.kind is EntryKind.HARDLINK and entry.linkname not in self.live:
-            self.broken_hardlinks.append((layer, path, entry.linkname))
+        target = entry.linkname
+        if entry.kind is EntryKind.HARDLINK and target not in self.live:
+            # Linked before this layer's whiteout removed it (tar order) is still a link.
+            gone = self.versions.get(target)
+            if not gone or gone[-1].layer != layer or gone[-1].change is not Change.REMOVED:
+                self.broken_hardlinks.append((layer, path, target))
         old = self.live.get(path)
         existed = self.exists(path)
         is_dir = entry.kind is EntryKind.DIR
