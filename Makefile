@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean check-installed
+.PHONY: install demo test check lint typecheck imports unit bench clean fuzz corpus check-installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -48,6 +48,18 @@ bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
+
+# Coverage-guided fuzzing of the archive, layer and manifest readers (atheris); crashes are
+# written as build/fuzz-crash-* and become cases of scripts/make_corpus.py.
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	mkdir -p build/fuzz-corpus
+	$(PY) scripts/fuzz.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+		-artifact_prefix=build/fuzz- build/fuzz-corpus
+
+# The malformed-image corpus the suite runs (tests/test_corpus.py), written out to look at.
+corpus: $(STAMP)
+	$(PY) scripts/make_corpus.py build/corpus
 
 clean:
 	rm -rf $(VENV) build bench/out
