@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean fuzz corpus check-installed
+.PHONY: install demo test check lint typecheck imports unit bench clean check-installed verify-packages fuzz corpus
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -48,6 +48,11 @@ bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
+	$(PY) bench/packages.py
+
+# Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
+verify-packages: $(STAMP)
+	$(PY) scripts/verify_packages.py
 
 # Coverage-guided fuzzing of the archive, layer and manifest readers (atheris); crashes are
 # written as build/fuzz-crash-* and become cases of scripts/make_corpus.py.

@@ -128,7 +128,11 @@ def _escape_undecodable(text: str) -> str:
 def write_json(doc: dict[str, Any], target: str) -> None:
     """Write to `target` (`-` is stdout) all at once: a failure leaves no partial file."""
     text = _escape_undecodable(json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False))
-    text += "\n"
+    write_text(text + "\n", target)
+
+
+def write_text(text: str, target: str) -> None:
+    """Write `text` to `target` (`-` is stdout) all at once: a failure leaves no partial file."""
     if target == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
