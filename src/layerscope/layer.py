@@ -144,10 +144,13 @@ def _read_entries(source: ChunkSource, ref: BlobRef) -> tuple[list[Entry], int]:
             continue  # the root itself ("." or "/"): dive skips it too
         if ref.stargz and path in STARGZ_ENTRIES:
             continue
-        name = path.rsplit("/", 1)[-1]
-        if name == WHITEOUT_PREFIX:
+        if path.endswith(WHITEOUT_PREFIX) and path.rpartition("/")[2] == WHITEOUT_PREFIX:
             raise CorruptLayer(f"{ref.what}: bare whiteout entry {path!r} is invalid")
-        if member.size and name.startswith(WHITEOUT_PREFIX) and member.typeflag in _DATA:
+        if (
+            member.size
+            and member.typeflag in _DATA
+            and path.rpartition("/")[2].startswith(WHITEOUT_PREFIX)
+        ):
             raise CorruptLayer(
                 f"{ref.what}: whiteout entry {path!r} carries {member.size} bytes of data"
             )

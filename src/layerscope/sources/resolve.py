@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import ImageNotFound, RegistryError, SourceError
 from ..model import Platform
+from . import ARCHIVE_SCHEMES, LIVE_SCHEMES
 from .archive import STDIN, spec_from_path, spec_from_stdin
 from .credentials import Credentials, from_docker_config
 from .reference import parse_reference
@@ -24,9 +25,6 @@ from .spec import ImageSpec
 
 # engine and registry import httpx, whose package import pulls in rich and pygments (its CLI):
 # they are imported where a live source is used, so archive and CI runs stay light.
-
-ARCHIVE_SCHEMES = ("docker-archive", "docker-tar", "oci-archive", "oci", "oci-dir")
-LIVE_SCHEMES = ("docker", "podman", "registry")
 
 
 @dataclass(frozen=True, slots=True)
