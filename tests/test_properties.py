@@ -210,9 +210,9 @@ def _is_dir(state: Model, path: str) -> bool:
 
 
 def _parents_as_dirs(state: Model, entries: list[F], used: set[str], path: str) -> bool:
-    """Give `path` directory entries for ancestors that are files now, as a real diff of a
-    file turned into a directory has (runtimes refuse to write under a file); False if an
-    ancestor is a non-directory written in this very layer."""
+    """Give `path` directory entries for ancestors that are not directories now, as a real
+    diff has them (runtimes refuse to write under a file); False if an ancestor is a
+    non-directory written in this very layer."""
     now = apply_model(state, entries)
     parts = path.split("/")
     for i in range(1, len(parts)):
@@ -220,7 +220,10 @@ def _parents_as_dirs(state: Model, entries: list[F], used: set[str], path: str) 
         if ancestor in used:
             if now.get(ancestor, Node("dir", 0)).kind != "dir":
                 return False
-        elif ancestor in now and now[ancestor].kind != "dir":
+        elif ancestor not in now or now[ancestor].kind != "dir":
+            # Layer writers (docker, buildah) name the parents of what they write; a parent
+            # that no layer names is a directory only implicitly, which layerscope drops once
+            # its content is deleted while a runtime keeps it, empty.
             entries.append(D(ancestor))
             used.add(ancestor)
     return True
