@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConfigError, ExitCode, LayerscopeError
+from .findings import command as advisor_command
 from .packages import command as packages
 from .sources import ARCHIVE_SCHEMES, LIVE_SCHEMES
 
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
+    advisor_command.add_arguments(p)
     packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
@@ -283,8 +285,8 @@ def run(args: argparse.Namespace) -> int:
     # set by every CI service), so a JSON-export job does not start failing; an explicit --ci
     # with --json does both.
     gate = ci_mode and (args.json is None or ci_flag)
-    quiet = args.json is None and args.html is None
-    if not ci_mode and quiet and not args.summary and _interactive():
+    quiet = args.json is None and args.html is None and not args.fix
+    if not ci_mode and quiet and not args.summary and not args.sarif and _interactive():
         return explore(args)
     from .ci import describe as describe_ci  # noqa: PLC0415
     from .ci import evaluate, passed  # noqa: PLC0415
@@ -292,16 +294,22 @@ def run(args: argparse.Namespace) -> int:
     from .report import ci_report, summary  # noqa: PLC0415
 
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
+    advisor = advisor_command.prepare(args, gate)
     plan = packages.plan(args, gate, text=not gate and args.json is None)
     with open_analysed(args) as opened:
         analysis = opened.analysis
+        advice = advisor.advise(opened)
         pkgs = packages.analyse(plan, opened)
-    results = (
-        evaluate(rules, analysis) + packages.results(plan, pkgs) if rules is not None else None
-    )
+        advisor.write_sarif(advice, opened)
+        fix = advisor.diff(opened, advice) if args.fix else None
+    results = None
+    if rules is not None:
+        results = evaluate(rules, analysis) + advisor.gate(analysis, advice)
+        results += packages.results(plan, pkgs)
     packages.write_sbom(args, pkgs, analysis.image.name)
     ci_doc = describe_ci(results) if results else None
-    doc = to_document(analysis, ci_doc, packages.extensions(args, pkgs))
+    extensions = {**advisor.extensions(advice), **packages.extensions(args, pkgs)}
+    doc = to_document(analysis, ci_doc, extensions)
     if args.json is not None:
         write_json(doc, args.json)
     if args.html is not None:
@@ -309,12 +317,16 @@ def run(args: argparse.Namespace) -> int:
         from .html.tree import finding_paths, image_tree  # noqa: PLC0415
 
         write_html(image_report(doc, image_tree(analysis, finding_paths(doc))), args.html)
+    if fix is not None:
+        sys.stdout.write(fix)
     if results is not None:
-        out = sys.stderr if args.json == "-" else sys.stdout
+        out = sys.stderr if args.json == "-" or args.fix else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
     if quiet and args.sbom != "-":
-        sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
+        color = _use_color(sys.stdout)
+        sys.stdout.write(summary(analysis, color))
+        sys.stdout.write(advisor.section(advice, opened, color))
         sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
