@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
 .PHONY: install demo test check lint typecheck imports unit bench clean check-installed \
-	verify-packages verify-diff verify-advisor rules-doc fuzz corpus
+	verify-packages verify-diff verify-advisor verify-security rules-doc fuzz corpus
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(if $(QUICK),,$(PY) bench/tui.py --dive-timeout 60)
 	$(if $(QUICK),,$(PY) bench/registry.py)
 	$(if $(QUICK),,$(PY) bench/packages.py)
+	$(if $(QUICK),,$(PY) bench/security.py)
 	$(if $(QUICK),,$(PY) bench/diff.py)
 	$(if $(QUICK),,$(PY) bench/advisor.py)
 
@@ -81,6 +82,10 @@ verify-advisor: $(STAMP)
 
 rules-doc: $(STAMP)
 	$(PY) -m layerscope.findings.registry > docs/rules.md
+
+# The security findings on the real pyapp build ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
+verify-security: $(STAMP)
+	$(PY) scripts/verify_security.py
 
 clean:
 	rm -rf $(VENV) build bench/out

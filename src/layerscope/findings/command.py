@@ -54,6 +54,9 @@ class Advisor:
     sarif: str | None
     fix: bool
     needed: bool = True
+    security_contents: bool = False
+    """Scan file contents for secrets: `--security`, or a `failOn` that needs it."""
+    scan_limit: int = 2 << 20
     """False for a dive-style CI run that shows no finding: no JSON, SARIF, diff or policy."""
 
     def advise(self, opened: OpenedImage) -> Advice | None:
@@ -64,7 +67,12 @@ class Advisor:
         from .engine import FindingOptions  # noqa: PLC0415
 
         mapping = map_layers(self.dockerfile, opened.image) if self.dockerfile else None
-        return advise(opened, FindingOptions(dockerfile=mapping))
+        options = FindingOptions(
+            dockerfile=mapping,
+            security_contents=self.security_contents,
+            scan_limit=self.scan_limit,
+        )
+        return advise(opened, options)
 
     def gate(self, analysis: Analysis, advice: Advice | None) -> list[RuleResult]:
         if self.policy is None or advice is None:
@@ -118,4 +126,14 @@ def prepare(args: argparse.Namespace, gate: bool) -> Advisor:
         policy = find_policy(args.policy)
     shown = not gate or args.json is not None or args.sarif or args.fix or policy is not None
     shown = shown or getattr(args, "html", None) is not None
-    return Advisor(dockerfile, policy, args.sarif, args.fix, bool(shown))
+    from .flags import scan_limit  # noqa: PLC0415
+
+    contents = bool(getattr(args, "security", False))
+    if gate and policy is not None:
+        from .security import needs_contents  # noqa: PLC0415
+
+        contents = contents or needs_contents(policy.fail_on)
+    limit = scan_limit(args)
+    return Advisor(
+        dockerfile, policy, args.sarif, args.fix, bool(shown or contents), contents, limit
+    )

@@ -42,6 +42,10 @@ class FindingOptions:
     """Per layer, pull bytes per file byte (`pull_ratios`); `collect` fills it in."""
     info_below: int = INFO_BELOW
     """Waste findings recovering fewer bytes are lowered to informational."""
+    security_contents: bool = False
+    """Scan file contents for secrets (`--security`, or a CI rule that needs it)."""
+    scan_limit: int = 2 << 20
+    """The content scan skips files larger than this (`--scan-limit`)."""
 
 
 class Producer(Protocol):

@@ -9,6 +9,7 @@ from .engine import Producer
 
 
 def default_producers() -> tuple[Producer, ...]:
+    from .security import SecurityProducer  # noqa: PLC0415
     from .waste.producer import WasteProducer  # noqa: PLC0415  (imported only when used)
 
-    return (WasteProducer(),)
+    return (WasteProducer(), SecurityProducer())

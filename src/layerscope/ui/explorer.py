@@ -21,6 +21,8 @@ from ..errors import LayerscopeError
 from ..extract import extract
 from ..filetree import Change
 from ..findings.advice import Advice, advise
+from ..findings.engine import FindingOptions
+from ..findings.secure import secure
 from ..loader import ProgressFn
 from ..session import OpenedImage
 from ..treeindex import Match
@@ -246,7 +248,28 @@ class ExplorerScreen(Screen[None]):
             if chosen is not None:
                 self.show_at(*chosen)
 
-        self.app.push_screen(FindingsScreen(self.advice), done)
+        self.app.push_screen(FindingsScreen(self.advice, self.scan_secrets), done)
+
+    def scan_secrets(self) -> None:
+        """Scan every layer's file contents for secrets (on demand: it reads every layer)."""
+        self.notify("Scanning file contents for secrets …", timeout=3)
+        self._scan()
+
+    @work(thread=True, exclusive=True, group="scan")
+    def _scan(self) -> None:
+        try:
+            redacted, _ = secure(self.loaded, contents=True)
+            advice = advise(self.loaded, FindingOptions(security_contents=True))
+        except LayerscopeError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._scanned, redacted, advice)
+
+    def _scanned(self, redacted: Analysis, advice: Advice) -> None:
+        # Secrets found in contents are now redacted wherever the analysis is shown.
+        self.loaded.analysis = redacted
+        self.advice = advice
+        self.action_findings()
 
     def show_at(self, path: str, layer: int) -> None:
         """Show `path` in the tree at `layer` (where a finding's bytes are stored)."""

@@ -3,6 +3,8 @@ the layer that stored it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -55,12 +57,17 @@ def describe(f: Finding) -> Text:
 
 
 class FindingsScreen(ModalScreen[Target | None]):
-    """Ranked findings; enter closes the view and shows the finding's largest path."""
+    """Ranked findings; enter closes the view and shows the finding's largest path; `s` closes
+    it and scans file contents for secrets (`scan`, when given), which reopens it."""
 
-    BINDINGS = [Binding("escape,q,f", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,q,f", "dismiss", "Close"),
+        Binding("s", "scan", "Scan contents for secrets", show=False),
+    ]
 
-    def __init__(self, advice: Advice) -> None:
+    def __init__(self, advice: Advice, scan: Callable[[], None] | None = None) -> None:
         super().__init__()
+        self.scan = scan
         self.findings = ranked(advice)
         self.totals = totals_line(advice).strip()
 
@@ -85,6 +92,11 @@ class FindingsScreen(ModalScreen[Target | None]):
         if not self.findings:
             table.add_row(Text(""), Text(""), Text(""), Text(""), Text("no findings"))
         self.set_focus(table)
+
+    def action_scan(self) -> None:
+        if self.scan is not None:
+            self.dismiss(None)
+            self.scan()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row < len(self.findings):
