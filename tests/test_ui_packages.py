@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from layerscope.session import OpenedImage
-from layerscope.ui.app import LayerscopeApp
+from layerscope.ui.app import ExplorerScreen, LayerscopeApp
 from layerscope.ui.packages_view import PackagesScreen, files_pattern
 from layerscope.ui.panes import LayerDetails
 from layerscope.ui.treepane import FileTreePane
@@ -132,7 +132,8 @@ def test_view_lists_packages_by_final_bytes(image: OpenedImage) -> None:
             await pilot.pause()
             explorer = app.screen
             # The first screen never starts the package analysis.
-            assert explorer.packages.report is None and not explorer.packages._started  # type: ignore[attr-defined]
+            assert isinstance(explorer, ExplorerScreen)
+            assert explorer.packages.report is None and not explorer.packages.started
             table = await _open_view(pilot)
             rows = [_cells(table, c) for c in range(7)]
             title = str(app.screen.query_one("#packages-title").render())
@@ -189,7 +190,7 @@ def test_files_pattern_matches_exactly_its_paths() -> None:
 
 
 def test_layer_details_list_the_package_changes(image: OpenedImage) -> None:
-    async def drive() -> tuple[str, str, str]:
+    async def drive() -> tuple[str, str, str, str]:
         app = LayerscopeApp(loaded=image)
         async with app.run_test(size=(200, 50)) as pilot:
             await pilot.pause()
@@ -201,9 +202,13 @@ def test_layer_details_list_the_package_changes(image: OpenedImage) -> None:
             await pilot.press("down")
             await pilot.pause()
             two = str(app.screen.query_one(LayerDetails).content)
-        return first, one, two
+            await pilot.press("up", "up")
+            await pilot.pause()
+            zero = str(app.screen.query_one(LayerDetails).content)
+        return first, one, two, zero
 
-    first, one, two = asyncio.run(drive())
+    first, one, two, zero = asyncio.run(drive())
+    assert "+3 " in zero and "+ libc6:amd64 2.36-9 48 kB" in zero  # once read, layer 0 too
     assert "Pkgs" not in first  # the first screen did not wait for the analysis
     assert "+1 ~1 " in one
     assert "+ python3-pip:all 23.0.1+dfsg-1 30 kB" in one

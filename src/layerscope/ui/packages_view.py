@@ -49,6 +49,11 @@ class PackageData:
         self._first_layer: int | None = None
 
     @property
+    def started(self) -> bool:
+        """The analysis was asked for (it runs, or it ran)."""
+        return self._started
+
+    @property
     def ready(self) -> bool:
         return self.report is not None or self.error is not None
 
