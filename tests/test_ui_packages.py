@@ -267,3 +267,15 @@ def test_packages_view_snapshot(snap_compare: Snap, image: OpenedImage) -> None:
 
     app = LayerscopeApp(loaded=image)
     assert snap_compare(app, run_before=opened, terminal_size=(150, 42))
+
+
+def test_the_explorer_loads_no_package_analysis_until_it_is_needed() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, layerscope.ui.app; "
+        "print(sorted(m for m in sys.modules if m.startswith('layerscope.packages')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert run.stdout.strip() == "[]"

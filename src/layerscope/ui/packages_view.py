@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,14 +23,19 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from ..errors import LayerscopeError
-from ..packages.analyse import PackageReport, analyse_packages
-from ..packages.attribution import ChangeKind, PackageChange, PackageUsage
-from ..packages.reach import LABEL
-from ..session import OpenedImage
 from ..units import human_bytes
 
-CHANGE_STYLE = {ChangeKind.ADDED: "green", ChangeKind.UPGRADED: "yellow", ChangeKind.REMOVED: "red"}
-_SIGN = {ChangeKind.ADDED: "+", ChangeKind.UPGRADED: "~", ChangeKind.REMOVED: "-"}
+# The package analysis is imported where it runs (in the worker, or once its report is there):
+# the explorer's first screen does not pay for loading it.
+if TYPE_CHECKING:
+    from ..packages.analyse import PackageReport
+    from ..packages.attribution import PackageChange, PackageUsage
+    from ..session import OpenedImage
+
+_KINDS = ("added", "upgraded", "removed")
+"""ChangeKind's values, in the order the layer details count them."""
+CHANGE_STYLE = {"added": "green", "upgraded": "yellow", "removed": "red"}
+_SIGN = {"added": "+", "upgraded": "~", "removed": "-"}
 DETAIL_CHANGES = 5
 """Package changes the layer details name (the largest); the view lists every package."""
 
@@ -70,6 +76,8 @@ class PackageData:
             self.node.run_worker(self._analyse, thread=True, group="packages", name="packages")
 
     def _analyse(self) -> None:
+        from ..packages.analyse import analyse_packages  # noqa: PLC0415
+
         try:
             report, error = analyse_packages(self.opened), None
         except LayerscopeError as exc:
@@ -107,8 +115,8 @@ def changes_line(report: PackageReport, layer: int) -> Text | None:
     if not changes:
         return None
     text = Text()
-    for kind in ChangeKind:
-        n = sum(1 for c in changes if c.kind is kind)
+    for kind in _KINDS:
+        n = sum(1 for c in changes if c.kind == kind)
         if n:
             text.append(f"{_SIGN[kind]}{n} ", style=CHANGE_STYLE[kind])
     text.append(f"({human_bytes(sum(c.bytes for c in changes))}): ")
@@ -123,8 +131,8 @@ def changes_line(report: PackageReport, layer: int) -> Text | None:
 
 def change_text(c: PackageChange) -> str:
     p = c.package
-    version = f"{c.previous_version} -> {p.version}" if c.kind is ChangeKind.UPGRADED else p.version
-    note = " still stored" if c.kind is ChangeKind.REMOVED else ""
+    version = f"{c.previous_version} -> {p.version}" if c.kind == "upgraded" else p.version
+    note = " still stored" if c.kind == "removed" else ""
     return f"{_SIGN[c.kind]} {p.label} {version} {human_bytes(c.bytes)}{note}"
 
 
@@ -176,6 +184,8 @@ def _reach_cell(report: PackageReport, u: PackageUsage) -> Text:
 
 
 def title(report: PackageReport) -> Text:
+    from ..packages.reach import LABEL  # noqa: PLC0415
+
     a = report.attribution
     present = sum(1 for u in a.usages if u.present)
     text = Text.assemble(
