@@ -279,3 +279,19 @@ def test_the_explorer_loads_no_package_analysis_until_it_is_needed() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert run.stdout.strip() == "[]"
+
+
+def test_p_typed_in_the_filter_is_a_character(image: OpenedImage) -> None:
+    async def drive() -> tuple[str, bool, bool]:
+        app = LayerscopeApp(loaded=image)
+        async with app.run_test(size=(180, 45)) as pilot:
+            await pilot.pause()
+            await pilot.press("slash", *"pip")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            explorer = app.screen
+            assert isinstance(explorer, ExplorerScreen)
+            value = explorer.query_one("#filter", Input).value
+            return value, isinstance(app.screen, PackagesScreen), explorer.packages.started
+
+    assert asyncio.run(drive()) == ("pip", False, False)
