@@ -179,6 +179,34 @@ def test_enter_filters_the_tree_to_the_package_files(image: OpenedImage) -> None
     assert not any("gcc" in p or "pkgcache" in p for p in shown)
 
 
+def test_view_opened_after_the_layer_details_read_the_packages(image: OpenedImage) -> None:
+    async def drive() -> list[str]:
+        app = LayerscopeApp(loaded=image)
+        async with app.run_test(size=(180, 45)) as pilot:
+            await pilot.pause()
+            await pilot.press("down")  # the layer details start the analysis
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            return _cells(await _open_view(pilot), 0)
+
+    assert asyncio.run(drive())[:2] == ["libc6:amd64", "coreutils:amd64"]
+
+
+def test_view_closed_before_the_analysis_ends(image: OpenedImage) -> None:
+    async def drive() -> tuple[bool, bool]:
+        app = LayerscopeApp(loaded=image)
+        async with app.run_test(size=(180, 45)) as pilot:
+            await pilot.pause()
+            await pilot.press("p", "escape")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            explorer = app.screen
+            assert isinstance(explorer, ExplorerScreen)
+            return explorer.packages.report is not None, app.is_running
+
+    assert asyncio.run(drive()) == (True, True)
+
+
 def test_files_pattern_matches_exactly_its_paths() -> None:
     import re
 

@@ -249,6 +249,7 @@ class PackagesScreen(ModalScreen[PackageTarget | None]):
         super().__init__()
         self.data = data
         self.usages: tuple[PackageUsage, ...] = ()
+        self._closed = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -265,8 +266,11 @@ class PackagesScreen(ModalScreen[PackageTarget | None]):
         self.set_focus(self.query_one(DataTable))
         self.data.need(self._fill)
 
+    def on_unmount(self) -> None:
+        self._closed = True
+
     def _fill(self) -> None:
-        if not self.is_mounted:
+        if self._closed:  # closed before the analysis ended
             return
         report = self.data.report
         heading = self.query_one("#packages-title", Label)
