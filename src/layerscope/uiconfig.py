@@ -48,6 +48,7 @@ DEFAULT_KEYS: dict[str, str] = {
     "jump-to-path": "ctrl+g,:",
     "help": "?,f1",
     "findings": "f",
+    "packages": "p",
 }
 
 _KEY_NAMES = {

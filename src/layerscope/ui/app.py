@@ -107,6 +107,7 @@ _WHERE = {
     "view-file": "file tree",
     "file-history": "file tree",
     "findings": "everywhere",
+    "packages": "everywhere",
 }
 
 

@@ -30,6 +30,7 @@ from ..treeview import TreeView, ViewOptions
 from ..uiconfig import UIConfig
 from .findings_view import FindingsScreen, Target
 from .fmt import CHANGE_STYLE
+from .packages_view import PackageData, PackagesScreen, PackageTarget
 from .panes import ImageDetails, LayerDetails, LayerList, WasteList, layer_details
 from .screens import HistoryScreen, PromptScreen, ViewerScreen
 from .treepane import FileTreePane
@@ -58,6 +59,7 @@ class ExplorerScreen(Screen[None]):
         ),
         Binding("ctrl+g,colon", "jump", "Go to path", id="jump-to-path", priority=True),
         Binding("f", "findings", "Findings", id="findings"),
+        Binding("p", "packages", "Packages", id="packages"),
     ]
 
     def __init__(
@@ -67,6 +69,7 @@ class ExplorerScreen(Screen[None]):
         self.loaded = loaded
         self.advice = advice if advice is not None else advise(loaded)
         self.ui_config = ui_config
+        self.packages = PackageData(self, loaded)
         self._filtering = False
         options = ViewOptions(layer=0, aggregated=ui_config.aggregated, hidden=ui_config.hidden)
         self.tree_view = TreeView(loaded.index, options)
@@ -126,8 +129,11 @@ class ExplorerScreen(Screen[None]):
         pane.update_view(lambda v: v.set_layer(layer))
         image_layer = self.analysis.image.layers[self.tree_view.options.layer]
         story = self.advice.stories[image_layer.index]
+        packages = self.packages.layer_line(
+            layer, lambda: self._show_layer(self.tree_view.options.layer)
+        )
         self.query_one(LayerDetails).update(
-            layer_details(image_layer, self.tree_view.options.aggregated, story)
+            layer_details(image_layer, self.tree_view.options.aggregated, story, packages)
         )
         pane.border_title = (
             "Aggregated layer contents"
@@ -249,6 +255,16 @@ class ExplorerScreen(Screen[None]):
                 self.show_at(*chosen)
 
         self.app.push_screen(FindingsScreen(self.advice, self.scan_secrets), done)
+
+    def action_packages(self) -> None:
+        def done(chosen: PackageTarget | None) -> None:
+            if chosen is not None:  # the package's files, as the layer that installed them
+                self.query_one(LayerList).move_cursor(row=chosen.layer)
+                self._show_layer(chosen.layer)
+                self.query_one("#filter", Input).value = chosen.pattern
+                self.set_focus(self.query_one(FileTreePane))
+
+        self.app.push_screen(PackagesScreen(self.packages), done)
 
     def scan_secrets(self) -> None:
         """Scan every layer's file contents for secrets (on demand: it reads every layer)."""

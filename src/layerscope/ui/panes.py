@@ -67,10 +67,12 @@ class LayerList(DataTable[Text]):
 _MODE = {True: "aggregated changes since layer 0", False: "this layer's changes"}
 
 
-def layer_details(layer: Layer, aggregated: bool, story: str = "") -> Text:
+def layer_details(
+    layer: Layer, aggregated: bool, story: str = "", packages: Text | None = None
+) -> Text:
     h = layer.history
     text = Text()
-    rows = [
+    rows: list[tuple[str, str | Text]] = [
         (
             "Layer",
             f"{layer.index}   (showing {_MODE[aggregated]})",
@@ -83,11 +85,14 @@ def layer_details(layer: Layer, aggregated: bool, story: str = "") -> Text:
     ]
     if h.comment:
         rows.append(("Comment", h.comment))
+    if packages is not None:
+        rows.insert(1, ("Pkgs", packages))  # the layer's package changes, largest first
     if story:
         rows.insert(1, ("Story", story))  # first: what the layer did, before its digests
     for label, value in rows:
         text.append(f"{label:>7} ", style="bold")
-        text.append(value + "\n")
+        text.append(value)
+        text.append("\n")
     text.append(" Command ", style="bold")
     text.append(h.created_by or "(none recorded)")
     return text
