@@ -12,7 +12,8 @@ import pytest
 
 from layerscope.filetree import Change
 from layerscope.ui.app import ExplorerScreen, LayerscopeApp, Loaded
-from layerscope.ui.panes import LayerList, WasteList
+from layerscope.ui.imagepane import WasteList
+from layerscope.ui.panes import LayerDetails, LayerList
 from layerscope.ui.screens import HelpScreen, HistoryScreen, PromptScreen, ViewerScreen
 from layerscope.ui.treepane import FileTreePane
 from layerscope.uiconfig import UIConfig, load_ui_config
@@ -130,7 +131,11 @@ async def test_tab_moves_between_panes_and_tree_keys_work(sample: Loaded) -> Non
         await pilot.press("home")
         assert pane.cursor == 0
         await pilot.press("tab")
+        assert isinstance(app.focused, LayerDetails)
+        await pilot.press("tab", "tab")
         assert isinstance(app.focused, WasteList)
+        await pilot.press("tab")
+        assert isinstance(app.focused, LayerList)
 
 
 @pilot
@@ -313,8 +318,12 @@ async def test_extract_writes_the_file_as_at_the_layer(sample: Loaded, tmp_path:
 async def test_waste_list_choice_shows_the_file(sample: Loaded) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("tab", "tab")
-        assert isinstance(app.focused, WasteList)
+        await pilot.press("shift+tab")
+        waste = app.focused
+        assert isinstance(waste, WasteList)
+        assert waste.path_at(0).endswith("/")  # waste by directory comes first
+        first_file = next(i for i, e in enumerate(waste.entries) if not e[0].endswith("/"))
+        waste.move_cursor(row=first_file)
         await pilot.press("enter")
         pane = tree(app)
         row = pane.current()

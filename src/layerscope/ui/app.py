@@ -7,6 +7,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import WorkerFailed
 
 from ..errors import LayerscopeError
 from ..loader import Progress
@@ -17,6 +18,8 @@ from .screens import HelpScreen, LoadingScreen
 __all__ = ["ExplorerScreen", "LayerscopeApp", "Loaded", "Loader", "help_rows"]
 
 CSS_PATH = Path(__file__).with_name("explorer.tcss")
+CRASHED = 3
+"""The app's return code after an unexpected exception (the CLI's INTERNAL exit code)."""
 
 
 class LayerscopeApp(App[int]):
@@ -43,6 +46,8 @@ class LayerscopeApp(App[int]):
         self.ui_config = ui_config or UIConfig()
         self.what = what
         self.load_error: str | None = None
+        self.crash: BaseException | None = None
+        """The first unexpected exception: the app has closed and the caller reports it."""
 
     def on_mount(self) -> None:
         keymap = {action: ",".join(keys) for action, keys in self.ui_config.keys.items()}
@@ -81,6 +86,15 @@ class LayerscopeApp(App[int]):
     def _show_explorer(self, loaded: Loaded) -> None:
         self.loaded = loaded
         self.switch_screen(ExplorerScreen(loaded, self.ui_config))
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's own handler prints a full-screen traceback and exits 1, the code of a failed
+        # CI rule. Here the app only closes (the driver restores the terminal) and keeps the
+        # error, so the caller writes the traceback to a log and exits with INTERNAL.
+        if self.crash is None:
+            self.crash = error.error if isinstance(error, WorkerFailed) else error
+        self._return_code = CRASHED
+        self._close_messages_no_wait()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_rows(self.ui_config)))

@@ -24,12 +24,13 @@ from ..filetree import Change
 from ..layer import BlobRef
 from ..loader import ProgressFn
 from ..treeindex import Match, TreeIndex
-from ..treeview import TreeView, ViewOptions
+from ..treeview import Row, TreeView, ViewOptions
 from ..uiconfig import UIConfig
-from .fmt import CHANGE_STYLE
-from .panes import ImageDetails, LayerDetails, LayerList, WasteList, layer_details
+from .fmt import CHANGE_STYLE, mode_string, owner
+from .imagepane import ImageDetails, ImageSummary, WasteList
+from .panes import LayerDetails, LayerList, layer_details
 from .screens import HistoryScreen, PromptScreen, ViewerScreen
-from .treepane import FileTreePane
+from .treepane import FileTreePane, size_cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,16 @@ class Loaded:
 
 
 Loader = Callable[[ProgressFn], Loaded]
+
+
+_WIDE_HEADER = 72
+"""Below this width the tree's header names the change kinds by their keys' letters."""
+
+
+class Zoomable(Vertical):
+    """A column that `z` puts on the whole screen (the tree with its header and status)."""
+
+    ALLOW_MAXIMIZE = True
 
 
 class ExplorerScreen(Screen[None]):
@@ -63,6 +74,7 @@ class ExplorerScreen(Screen[None]):
             priority=True,
         ),
         Binding("ctrl+g,colon", "jump", "Go to path", id="jump-to-path", priority=True),
+        Binding("z", "zoom", "Zoom", id="zoom-pane"),
     ]
 
     def __init__(self, loaded: Loaded, ui_config: UIConfig) -> None:
@@ -91,7 +103,7 @@ class ExplorerScreen(Screen[None]):
                 image = ImageDetails(self.analysis, id="image-details")
                 image.border_title = "Image details"
                 yield image
-            with Vertical(id="right"):
+            with Zoomable(id="right"):
                 yield Static(id="tree-header")
                 # Always there (one line): focusing a hidden input would lose the keys typed
                 # right after "/" while it appears.
@@ -101,6 +113,7 @@ class ExplorerScreen(Screen[None]):
                 pane = FileTreePane(self.tree_view, self.ui_config.show_attributes, id="file-tree")
                 pane.border_title = "Current layer contents"
                 yield pane
+                yield Static(id="tree-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -108,11 +121,26 @@ class ExplorerScreen(Screen[None]):
         self._show_layer(0)
 
     def action_cycle(self, step: int) -> None:
-        """dive's tab toggles layers and file tree; the waste list is the third stop."""
-        panes = [self.query_one(LayerList), self.query_one(FileTreePane), self.query_one(WasteList)]
+        """dive's tab toggles layers and file tree; the details panes follow."""
+        panes = [
+            self.query_one(LayerList),
+            self.query_one(FileTreePane),
+            self.query_one(LayerDetails),
+            self.query_one(ImageSummary),
+            self.query_one(WasteList),
+        ]
         now = next((i for i, p in enumerate(panes) if p.has_focus), -1)
+        if self.maximized is not None:
+            self.minimize()
         # set_focus now, not focus() (deferred): keys typed right after tab reach the new pane.
         self.set_focus(panes[(now + step) % len(panes)])
+
+    def action_zoom(self) -> None:
+        """The focused pane on the whole screen, or back (what does not fit is a key away)."""
+        if self.maximized is not None:
+            self.minimize()
+        elif self.focused is not None:
+            self.maximize(self.focused)
 
     # -- layers -------------------------------------------------------------------------------
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -144,12 +172,15 @@ class ExplorerScreen(Screen[None]):
         v = self.tree_view
         counts = v.counts()
         text = Text(no_wrap=True, overflow="ellipsis")
+        # Narrow: the letters of the keys that hide each kind (A R M U) stand for the words.
+        short = self.query_one("#tree-header", Static).size.width < _WIDE_HEADER
         for change in (Change.ADDED, Change.REMOVED, Change.MODIFIED, Change.UNMODIFIED):
             hidden = change in v.options.hidden
             style = CHANGE_STYLE[change] + Style(strike=hidden, dim=hidden)
-            text.append(f"■ {change.value} {counts[change]:,}", style=style)
-            text.append("  ")
-        text.append("│ sort: ", style="dim")
+            label = change.value[0].upper() if short else f"■ {change.value}"
+            text.append(f"{label} {counts[change]:,}", style=style)
+            text.append("  " if not short else " ")
+        text.append("│ sort: " if not short else "│ ", style="dim")
         text.append("size ↓" if v.options.sort_by_size else "name", style="bold")
         if self._filtering:
             text.append("  │ filtering…", style="cyan")
@@ -157,9 +188,22 @@ class ExplorerScreen(Screen[None]):
             text.append(f"  │ {v.match_count:,} match", style="cyan bold")
         self.query_one("#tree-header", Static).update(text)
         pane = self.query_one(FileTreePane)
-        row = pane.current()
-        where = f"{pane.cursor + 1:,}/{len(v):,}"
-        pane.border_subtitle = f"{row.path}  {row.change.value}  {where}" if row else "empty"
+        pane.border_subtitle = f"{pane.cursor + 1:,}/{len(v):,}" if len(v) else "empty"
+        self.query_one("#tree-status", Static).update(self._status(pane.current()))
+
+    @staticmethod
+    def _status(row: Row | None) -> Text:
+        """The cursor's row whole: change kind first, the full path (wrapped), its attributes."""
+        if row is None:
+            return Text("nothing shown", style="dim")
+        text = Text(row.change.value, style=CHANGE_STYLE[row.change] + Style(bold=True))
+        text.append("  " + row.path + ("/" if row.is_dir else ""))
+        entry = row.entry
+        if entry is not None and entry.linkname:
+            text.append((" → " if entry.kind.value == "symlink" else " ⇒ /") + entry.linkname)
+        attrs = f"{mode_string(entry, row.is_dir)} {owner(entry)} {size_cell(row)}"
+        text.append("  " + attrs.replace("  ", " "), style="dim")
+        return text
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While the filter is being typed, "/" and ":" are characters of the regex.
@@ -173,6 +217,9 @@ class ExplorerScreen(Screen[None]):
         self.set_focus(self.query_one("#filter", Input))
 
     def action_close_filter(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
         box = self.query_one("#filter", Input)
         if box.value or box.has_focus:
             box.value = ""
@@ -217,7 +264,9 @@ class ExplorerScreen(Screen[None]):
             self.set_focus(self.query_one(FileTreePane))
 
     # -- jumping and choosing -----------------------------------------------------------------
-    def show_path(self, path: str) -> bool:
+    def show_path(self, path: str, layer: int | None = None) -> bool:
+        """The cursor on `path` at `layer`; without one, where it is shown now, or else at the
+        last layer that wrote or deleted it."""
         node = self.loaded.index.find(path)
         if node is None:
             return False
@@ -225,11 +274,12 @@ class ExplorerScreen(Screen[None]):
         if self.tree_view.position(node) is None:
             self.tree_view.expand_to(node)
         versions = self.loaded.index.versions(node)
-        if self.tree_view.position(node) is None and versions:
-            # Not at this layer: the last layer that wrote or deleted it (the layer list's own
-            # highlight event follows later and finds the view already there).
-            self._show_layer(versions[-1][0])
-            self.query_one(LayerList).move_cursor(row=versions[-1][0])
+        if layer is None and self.tree_view.position(node) is None and versions:
+            layer = versions[-1][0]
+        if layer is not None and layer != self.tree_view.options.layer:
+            # The layer list's own highlight event follows later and finds the view there.
+            self._show_layer(layer)
+            self.query_one(LayerList).move_cursor(row=layer)
         pane.select(node)
         self.set_focus(pane)
         return True
@@ -245,17 +295,36 @@ class ExplorerScreen(Screen[None]):
         self.app.push_screen(PromptScreen("Go to path", "/", check), done)
 
     def on_waste_list_chosen(self, event: WasteList.Chosen) -> None:
-        self.show_path(event.wasted.path)
+        self.show_path(event.path)
 
     def on_file_tree_pane_requested(self, event: FileTreePane.Requested) -> None:
         row, layer = event.row, self.tree_view.options.layer
         path = row.path.lstrip("/")
         if event.what == "history":
-            self.app.push_screen(HistoryScreen(self.analysis.image, self.loaded.index, row.node))
+            self._history(row)
         elif event.what == "view":
-            self.app.push_screen(ViewerScreen(self.loaded.blobs, self.analysis.tree, path, layer))
+            self._view(row, path, layer)
         elif event.what == "extract":
             self._extract(path, layer)
+
+    def _history(self, row: Row) -> None:
+        def chosen(layer: int | None) -> None:
+            if layer is not None:
+                self.show_path(row.path, layer)
+
+        screen = HistoryScreen(self.analysis.image, self.loaded.index, row.node)
+        self.app.push_screen(screen, chosen)
+
+    def _view(self, row: Row, path: str, layer: int) -> None:
+        note = ""
+        if row.change is Change.REMOVED:
+            # Deleted: show the version it deleted, as it was in the layer below the deletion.
+            versions = self.loaded.index.versions(row.node)
+            deleted = [v for v, change, _ in versions if v <= layer and change is Change.REMOVED]
+            note = f" (deleted at layer {deleted[-1]})" if deleted else ""
+            layer = deleted[-1] - 1 if deleted else layer
+        screen = ViewerScreen(self.loaded.blobs, self.analysis.tree, path, layer, note)
+        self.app.push_screen(screen)
 
     def _extract(self, path: str, layer: int) -> None:
         def done(dest: str | None) -> None:

@@ -48,3 +48,30 @@ def owner(entry: Entry | None) -> str:
 
 def size_text(size: int) -> str:
     return human_bytes(size)
+
+
+def shorten_middle(path: str, width: int) -> str:
+    """`path` in at most `width` cells, cut in the middle: the top directory and the file name
+    stay (`/root/…/http/wheel0.bin`), so rows that differ at the end stay apart."""
+    if len(path) <= width:
+        return path
+    if width <= 1:
+        return "…"[:width]
+    head, _, _ = path.lstrip("/").partition("/")
+    head = ("/" if path.startswith("/") else "") + head + "/"
+    tail_room = width - len(head) - 1
+    if tail_room < len(path.rpartition("/")[2]) + 1:
+        head = ""  # no room for both: the file name comes first
+        tail_room = width - 1
+    tail = path[len(path) - tail_room :]
+    if head and "/" in tail:
+        tail = tail[tail.index("/") :]  # whole directory names only
+    return head + "…" + tail
+
+
+def command_text(created_by: str) -> str:
+    """A layer's whole command as the explorer shows it (build arguments included).
+
+    Every place that shows a full command goes through here, so a redaction of secrets has one
+    place to hook in."""
+    return created_by
