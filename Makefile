@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean
+.PHONY: install demo test check lint typecheck imports unit bench clean check-installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -39,6 +39,10 @@ unit: $(STAMP)
 check: lint typecheck imports unit
 
 test: check
+
+# Build the sdist and wheel, install the wheel (not editable) in a fresh venv, use it for real.
+check-installed: $(SAMPLE)
+	$(PY) scripts/check_installed.py $(SAMPLE)
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)

@@ -109,23 +109,21 @@ def rss_mb() -> float:
 async def pilot_latencies() -> None:
     from textual import events
 
-    from layerscope.analysis import analyse
-    from layerscope.loader import load_image
+    from layerscope.session import open_image
     from layerscope.sources.archive import spec_from_path
-    from layerscope.treeindex import TreeIndex
-    from layerscope.ui.app import LayerscopeApp, Loaded
+    from layerscope.ui.app import LayerscopeApp
     from layerscope.ui.treepane import FileTreePane
 
     t0 = time.perf_counter()
-    spec = spec_from_path(IMAGE, str(IMAGE), None, None)
-    analysis = analyse(load_image(spec))
+    opened = open_image(spec_from_path(IMAGE, str(IMAGE), None, None))
+    analysis = opened.analysis
     t1 = time.perf_counter()
-    index = TreeIndex(analysis.tree)
+    index = opened.index
     t2 = time.perf_counter()
     entries = sum(len(layer.entries) for layer in analysis.image.layers)
     print(f"entries {entries:,}, paths {index.count:,}")
     print(f"load + analyse {t1 - t0:.1f} s, tree index {t2 - t1:.1f} s, peak RSS {rss_mb():.0f} MB")
-    app = LayerscopeApp(loaded=Loaded(analysis, spec.blobs, index))
+    app = LayerscopeApp(loaded=opened)
     times: dict[str, list[float]] = {}
 
     async with app.run_test(size=(200, 60)) as pilot:

@@ -7,6 +7,7 @@ from pathlib import Path
 from layerscope.analysis import Analysis, analyse
 from layerscope.loader import load_image
 from layerscope.model import Image, Platform
+from layerscope.session import OpenedImage, open_image
 from layerscope.sources.archive import spec_from_path
 
 
@@ -19,11 +20,14 @@ def analysed(path: Path, ref: str | None = None, platform: str | None = None) ->
     return analyse(load(path, ref, platform))
 
 
-def explorer_data(path: Path) -> object:
-    """What the explorer shows for an archive: analysis, layer blobs and the tree index."""
-    from layerscope.treeindex import TreeIndex
-    from layerscope.ui.app import Loaded
+def opened(path: Path, ref: str | None = None, platform: str | None = None) -> OpenedImage:
+    """The image at `path` opened as the CLI opens it (close it, or use it with `with`)."""
+    plat = Platform.parse(platform) if platform else None
+    return open_image(spec_from_path(path, str(path), ref, plat))
 
-    spec = spec_from_path(path, str(path), None, None)
-    analysis = analyse(load_image(spec))
-    return Loaded(analysis, spec.blobs, TreeIndex(analysis.tree))
+
+def explorer_data(path: Path) -> OpenedImage:
+    """What the explorer shows for an archive, its tree index built."""
+    image = opened(path)
+    image.index  # noqa: B018
+    return image

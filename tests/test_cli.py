@@ -298,3 +298,23 @@ def test_unwritable_cache_does_not_fail_the_analysis(tmp_path: Path) -> None:
     proc = run([str(require(DIVE_IMG)), "--summary"], env={"XDG_CACHE_HOME": str(cache)})
     assert proc.returncode == 0 and "efficiency" in proc.stdout
     assert proc.stderr.startswith("layerscope: layer cache not written")
+
+
+def test_a_bug_exits_3_with_one_line_and_a_crash_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Forced: a bug inside the analysis must never leave with 0 (success) or 1 (a rule failed).
+    from layerscope import cli
+
+    def broken(_: object) -> object:
+        raise RuntimeError("forced failure")
+
+    monkeypatch.setattr(cli, "load_analysis", broken)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    code = cli.main([str(require(DIVE_DATA / "test-docker-image.tar")), "--ci"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.count("\n") == 1 and "internal error: RuntimeError: forced failure" in err
+    logs = list((tmp_path / "layerscope").glob("crash-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in err
+    assert "Traceback" in logs[0].read_text() and "forced failure" in logs[0].read_text()

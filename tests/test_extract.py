@@ -12,9 +12,8 @@ from layerscope.analysis import analyse
 from layerscope.content import read_file
 from layerscope.errors import ContentError, CorruptLayer, OutputError
 from layerscope.extract import extract
-from layerscope.layer import BlobRef
 from layerscope.loader import load_image
-from layerscope.model import Image
+from layerscope.model import BlobRef, Image
 from layerscope.sources.archive import spec_from_path
 
 from conftest import REAL, require

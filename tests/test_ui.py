@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from layerscope.filetree import Change
-from layerscope.ui.app import ExplorerScreen, LayerscopeApp, Loaded
+from layerscope.session import OpenedImage
+from layerscope.ui.app import ExplorerScreen, LayerscopeApp
 from layerscope.ui.imagepane import WasteList
 from layerscope.ui.panes import LayerDetails, LayerList
 from layerscope.ui.screens import HelpScreen, HistoryScreen, PromptScreen, ViewerScreen
@@ -36,10 +37,10 @@ def pilot(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+def sample(tmp_path_factory: pytest.TempPathFactory) -> OpenedImage:
     path = write_docker_archive(sample_image(), tmp_path_factory.mktemp("ui") / "sample.tar")
     loaded = explorer_data(path)
-    assert isinstance(loaded, Loaded)
+    assert isinstance(loaded, OpenedImage)
     return loaded
 
 
@@ -53,7 +54,7 @@ def shown(app: LayerscopeApp) -> list[str]:
 
 
 @pilot
-async def test_opens_on_layer_zero_with_layers_focused(sample: Loaded) -> None:
+async def test_opens_on_layer_zero_with_layers_focused(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -66,7 +67,7 @@ async def test_opens_on_layer_zero_with_layers_focused(sample: Loaded) -> None:
 
 
 @pilot
-async def test_layer_keys_move_and_show_the_layer_changes(sample: Loaded) -> None:
+async def test_layer_keys_move_and_show_the_layer_changes(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down")
@@ -97,7 +98,7 @@ async def test_layer_keys_move_and_show_the_layer_changes(sample: Loaded) -> Non
 
 
 @pilot
-async def test_aggregated_and_layer_modes(sample: Loaded) -> None:
+async def test_aggregated_and_layer_modes(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "down")  # layer 3: COPY /app
@@ -116,7 +117,7 @@ async def test_aggregated_and_layer_modes(sample: Loaded) -> None:
 
 
 @pilot
-async def test_tab_moves_between_panes_and_tree_keys_work(sample: Loaded) -> None:
+async def test_tab_moves_between_panes_and_tree_keys_work(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -139,7 +140,7 @@ async def test_tab_moves_between_panes_and_tree_keys_work(sample: Loaded) -> Non
 
 
 @pilot
-async def test_collapse_expand_one_and_all(sample: Loaded) -> None:
+async def test_collapse_expand_one_and_all(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -162,7 +163,7 @@ async def test_collapse_expand_one_and_all(sample: Loaded) -> None:
 
 
 @pilot
-async def test_diff_kind_toggles_hide_and_show(sample: Loaded) -> None:
+async def test_diff_kind_toggles_hide_and_show(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "tab")  # layer 1 (useradd), tree focused
@@ -184,7 +185,7 @@ async def test_diff_kind_toggles_hide_and_show(sample: Loaded) -> None:
 
 
 @pilot
-async def test_removed_toggle(sample: Loaded) -> None:
+async def test_removed_toggle(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "down", "down", "tab")  # layer 4: rm -rf
@@ -194,7 +195,7 @@ async def test_removed_toggle(sample: Loaded) -> None:
 
 
 @pilot
-async def test_attributes_and_sort_by_size(sample: Loaded) -> None:
+async def test_attributes_and_sort_by_size(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -218,7 +219,7 @@ async def test_attributes_and_sort_by_size(sample: Loaded) -> None:
 
 
 @pilot
-async def test_filter_is_live_counts_and_closes(sample: Loaded) -> None:
+async def test_filter_is_live_counts_and_closes(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+f")
@@ -256,7 +257,7 @@ async def test_filter_is_live_counts_and_closes(sample: Loaded) -> None:
 
 
 @pilot
-async def test_file_history_explains_the_useradd(sample: Loaded) -> None:
+async def test_file_history_explains_the_useradd(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -275,7 +276,7 @@ async def test_file_history_explains_the_useradd(sample: Loaded) -> None:
 
 
 @pilot
-async def test_viewer_shows_text_and_hex(sample: Loaded) -> None:
+async def test_viewer_shows_text_and_hex(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "tab")
@@ -297,7 +298,7 @@ async def test_viewer_shows_text_and_hex(sample: Loaded) -> None:
 
 
 @pilot
-async def test_extract_writes_the_file_as_at_the_layer(sample: Loaded, tmp_path: Path) -> None:
+async def test_extract_writes_the_file_as_at_the_layer(sample: OpenedImage, tmp_path: Path) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("tab")
@@ -315,7 +316,7 @@ async def test_extract_writes_the_file_as_at_the_layer(sample: Loaded, tmp_path:
 
 
 @pilot
-async def test_waste_list_choice_shows_the_file(sample: Loaded) -> None:
+async def test_waste_list_choice_shows_the_file(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("shift+tab")
@@ -333,7 +334,7 @@ async def test_waste_list_choice_shows_the_file(sample: Loaded) -> None:
 
 
 @pilot
-async def test_jump_to_path(sample: Loaded) -> None:
+async def test_jump_to_path(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+g")
@@ -349,7 +350,7 @@ async def test_jump_to_path(sample: Loaded) -> None:
 
 
 @pilot
-async def test_help_lists_every_binding(sample: Loaded) -> None:
+async def test_help_lists_every_binding(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
@@ -370,7 +371,7 @@ async def test_help_lists_every_binding(sample: Loaded) -> None:
 
 
 @pilot
-async def test_quit_with_q_and_mouse_click(sample: Loaded) -> None:
+async def test_quit_with_q_and_mouse_click(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.click(FileTreePane, offset=(40, 3))
@@ -382,7 +383,7 @@ async def test_quit_with_q_and_mouse_click(sample: Loaded) -> None:
 
 
 @pilot
-async def test_config_keys_and_defaults(sample: Loaded, tmp_path: Path) -> None:
+async def test_config_keys_and_defaults(sample: OpenedImage, tmp_path: Path) -> None:
     cfg = tmp_path / "dive.yaml"
     cfg.write_text(
         "keybinding:\n  toggle-sort-order: ctrl+t\n  quit: ctrl+x\n"

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from layerscope.ui.app import LayerscopeApp, Loaded
+from layerscope.session import OpenedImage
+from layerscope.ui.app import LayerscopeApp
 from layerscope.ui.treepane import FileTreePane
 
 from helpers import explorer_data
@@ -25,10 +26,10 @@ Snap = Callable[..., bool]
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+def sample(tmp_path_factory: pytest.TempPathFactory) -> OpenedImage:
     path = write_docker_archive(sample_image(), tmp_path_factory.mktemp("snap") / "sample.tar")
     loaded = explorer_data(path)
-    assert isinstance(loaded, Loaded)
+    assert isinstance(loaded, OpenedImage)
     return loaded
 
 
@@ -42,21 +43,21 @@ def _select(path: str) -> Callable[[Pilot[Any]], Any]:
     return run
 
 
-def test_first_screen(snap_compare: Snap, sample: Loaded) -> None:
+def test_first_screen(snap_compare: Snap, sample: OpenedImage) -> None:
     assert snap_compare(LayerscopeApp(loaded=sample), terminal_size=SIZE)
 
 
-def test_useradd_layer_in_the_tree(snap_compare: Snap, sample: Loaded) -> None:
+def test_useradd_layer_in_the_tree(snap_compare: Snap, sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     assert snap_compare(app, press=["down", "tab"], terminal_size=SIZE)
 
 
-def test_cleanup_layer_shows_deleted_files(snap_compare: Snap, sample: Loaded) -> None:
+def test_cleanup_layer_shows_deleted_files(snap_compare: Snap, sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     assert snap_compare(app, press=["down"] * 4 + ["tab", "ctrl+u"], terminal_size=SIZE)
 
 
-def test_filter_and_size_sort(snap_compare: Snap, sample: Loaded) -> None:
+def test_filter_and_size_sort(snap_compare: Snap, sample: OpenedImage) -> None:
     async def filtered(pilot: Pilot[Any]) -> None:
         await pilot.press("down", "down", "tab", "ctrl+o", "ctrl+f", *"py")
         await pilot.app.workers.wait_for_complete()
@@ -67,14 +68,14 @@ def test_filter_and_size_sort(snap_compare: Snap, sample: Loaded) -> None:
     assert snap_compare(LayerscopeApp(loaded=sample), run_before=filtered, terminal_size=SIZE)
 
 
-def test_file_history(snap_compare: Snap, sample: Loaded) -> None:
+def test_file_history(snap_compare: Snap, sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     assert snap_compare(
         app, press=["i"], run_before=_select("app/mysite/settings.py"), terminal_size=SIZE
     )
 
 
-def test_viewer(snap_compare: Snap, sample: Loaded) -> None:
+def test_viewer(snap_compare: Snap, sample: OpenedImage) -> None:
     async def open_viewer(pilot: Pilot[Any]) -> None:
         await _select("etc/passwd")(pilot)
         await pilot.press("v")
@@ -84,7 +85,7 @@ def test_viewer(snap_compare: Snap, sample: Loaded) -> None:
     assert snap_compare(LayerscopeApp(loaded=sample), run_before=open_viewer, terminal_size=SIZE)
 
 
-def test_help(snap_compare: Snap, sample: Loaded) -> None:
+def test_help(snap_compare: Snap, sample: OpenedImage) -> None:
     assert snap_compare(LayerscopeApp(loaded=sample), press=["question_mark"], terminal_size=SIZE)
 
 

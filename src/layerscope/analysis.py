@@ -15,6 +15,7 @@ The honest model ("layerscope waste"):
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +36,30 @@ class BaseImage:
     digest: str = ""
 
 
+class WasteCause(enum.StrEnum):
+    """Why a stored copy of a file does not ship; the values are the words reports and JSON use."""
+
+    OVERWRITTEN = "overwritten"
+    REWRITTEN_UNCHANGED = "rewritten unchanged"
+    """Overwritten by the same content: only mode, owner or mtime changed (chown -R, chmod)."""
+    DELETED = "deleted"
+    DIRECTORY_DELETED = "deleted with its directory"
+    OPAQUE = "hidden by an opaque directory"
+    REPLACED = "replaced"
+    """Replaced by another file type (a directory or a link where the file was)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WastedCopy:
+    """One stored copy of a file that does not ship."""
+
+    layer: int
+    size: int
+    cause: WasteCause
+    ended_by: int
+    """The layer whose change hid this copy."""
+
+
 @dataclass(frozen=True, slots=True)
 class WastedFile:
     path: str
@@ -42,9 +67,11 @@ class WastedFile:
     """Stored copies of the file's bytes across layers (the shipped one included)."""
     total_bytes: int
     reclaimable_bytes: int
-    causes: tuple[str, ...]
+    causes: tuple[WasteCause, ...]
     layers: tuple[int, ...]
     """The layers that hold a copy."""
+    wasted: tuple[WastedCopy, ...] = ()
+    """Each copy that does not ship, oldest first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +122,14 @@ def detect_base(image: Image) -> BaseImage:
 
 
 _CAUSE_FIELD = {
-    Cause.WHITEOUT: "deleted",
-    Cause.DIRECTORY_DELETED: "deleted with its directory",
-    Cause.OPAQUE: "hidden by an opaque directory",
-    Cause.REPLACED: "replaced",
+    Cause.WHITEOUT: WasteCause.DELETED,
+    Cause.DIRECTORY_DELETED: WasteCause.DIRECTORY_DELETED,
+    Cause.OPAQUE: WasteCause.OPAQUE,
+    Cause.REPLACED: WasteCause.REPLACED,
 }
 
 
-def _ending(version: Version, following: Version) -> str:
+def _ending(version: Version, following: Version) -> WasteCause:
     if following.change is Change.REMOVED:
         assert following.cause is not None
         return _CAUSE_FIELD[following.cause]
@@ -114,13 +141,13 @@ def _ending(version: Version, following: Version) -> str:
         and nxt.content_hash == entry.content_hash
         and nxt.size == entry.size
     ):
-        return "rewritten unchanged"
-    return "overwritten"
+        return WasteCause.REWRITTEN_UNCHANGED
+    return WasteCause.OVERWRITTEN
 
 
 def waste_model(image: Image, tree: FileTree) -> WasteModel:
     base = detect_base(image)
-    totals = dict.fromkeys(["overwritten", "rewritten unchanged", *_CAUSE_FIELD.values()], 0)
+    totals = dict.fromkeys(WasteCause, 0)
     user_reclaimable = 0
     files: list[WastedFile] = []
     for path, versions in tree.versions.items():
@@ -132,7 +159,8 @@ def waste_model(image: Image, tree: FileTree) -> WasteModel:
         if not copies or (len(copies) == 1 and copies[0][0] == len(versions) - 1):
             continue
         reclaim = 0
-        causes: list[str] = []
+        causes: list[WasteCause] = []
+        wasted: list[WastedCopy] = []
         for i, v in copies:
             if i == len(versions) - 1:
                 continue  # the copy that ships
@@ -144,22 +172,27 @@ def waste_model(image: Image, tree: FileTree) -> WasteModel:
                 user_reclaimable += size
             if why not in causes:
                 causes.append(why)
+            wasted.append(WastedCopy(v.layer, size, why, versions[i + 1].layer))
         if reclaim:
             total = sum(v.entry.size for _, v in copies if v.entry)
             layers = tuple(v.layer for _, v in copies)
-            files.append(WastedFile("/" + path, len(copies), total, reclaim, tuple(causes), layers))
+            files.append(
+                WastedFile(
+                    "/" + path, len(copies), total, reclaim, tuple(causes), layers, tuple(wasted)
+                )
+            )
     files.sort(key=lambda f: (-f.reclaimable_bytes, f.path))
     reclaimable = sum(totals.values())
     size = image.size
     user_size = sum(layer.size for layer in image.layers[base.layers :])
     return WasteModel(
         reclaimable_bytes=reclaimable,
-        overwritten_bytes=totals["overwritten"] + totals["rewritten unchanged"],
-        identical_rewrite_bytes=totals["rewritten unchanged"],
-        deleted_bytes=totals["deleted"],
-        directory_deleted_bytes=totals["deleted with its directory"],
-        opaque_hidden_bytes=totals["hidden by an opaque directory"],
-        replaced_bytes=totals["replaced"],
+        overwritten_bytes=totals[WasteCause.OVERWRITTEN] + totals[WasteCause.REWRITTEN_UNCHANGED],
+        identical_rewrite_bytes=totals[WasteCause.REWRITTEN_UNCHANGED],
+        deleted_bytes=totals[WasteCause.DELETED],
+        directory_deleted_bytes=totals[WasteCause.DIRECTORY_DELETED],
+        opaque_hidden_bytes=totals[WasteCause.OPAQUE],
+        replaced_bytes=totals[WasteCause.REPLACED],
         efficiency=1.0 if size == 0 else 1 - reclaimable / size,
         base=base,
         user_size_bytes=user_size,

@@ -1,6 +1,7 @@
 """The command line: the only module that knows the core, the sources and the outputs.
 
-Exit codes: 0 success (CI rules passed), 1 a CI rule failed, 2 any error.
+Exit codes (`errors.ExitCode`): 0 success (CI rules passed), 1 a CI rule failed, 2 any error in
+the input or settings, 3 a bug in layerscope (the traceback goes to a crash log), 130 ctrl+c.
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from .analysis import Analysis, analyse
 from .cache import LayerCache, default_dir
 from .ci import Rule, evaluate, load_rules_file, passed, resolve_rules
 from .ci import describe as describe_ci
-from .errors import ConfigError, LayerscopeError
+from .errors import ConfigError, ExitCode, LayerscopeError
 from .export import to_document, write_json
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
 from .report import ci_report, summary
+from .session import OpenedImage
 from .sources.credentials import Credentials
 from .sources.resolve import ARCHIVE_SCHEMES, LIVE_SCHEMES, Request
 from .sources.resolve import open_spec as resolve_spec
 from .sources.spec import ImageSpec
 from .units import human_bytes, parse_bytes
 
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = ExitCode.OK, ExitCode.FAILED, ExitCode.ERROR
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show what is inside a container image, layer by layer, and where its "
         "bytes are wasted. Reads docker-archive tarballs (docker save, buildah, podman, "
         "skopeo, kaniko, Docker 25+) and OCI layouts, as a directory or a tar.",
-        epilog="Exit codes: 0 success, 1 a CI rule failed, 2 an error.",
+        epilog="Exit codes: 0 success, 1 a CI rule failed, 2 an error in the input or settings, "
+        "3 a bug in layerscope (see the crash log named on stderr).",
     )
     p.add_argument(
         "image",
@@ -199,16 +202,16 @@ def load_analysis(args: argparse.Namespace) -> Analysis:
 
 def explore(args: argparse.Namespace) -> int:
     """Open the explorer; Textual is imported only here, so CI runs never load it."""
-    from .treeindex import TreeIndex  # noqa: PLC0415
-    from .ui.app import LayerscopeApp, Loaded  # noqa: PLC0415
+    from .ui.app import LayerscopeApp  # noqa: PLC0415
     from .uiconfig import load_ui_config  # noqa: PLC0415
 
     config = load_ui_config(Path(args.config) if args.config else None)
     spec = open_spec(args)  # a missing file or a bad archive fails here, before the screen
 
-    def loader(progress: ProgressFn) -> Loaded:
-        analysis = analyse(load_image(spec, progress, _cache(args)))
-        return Loaded(analysis, spec.blobs, TreeIndex(analysis.tree))
+    def loader(progress: ProgressFn) -> OpenedImage:
+        opened = OpenedImage(spec, analyse(load_image(spec, progress, _cache(args))))
+        opened.index  # noqa: B018  (built in the loading thread, not on the first frame)
+        return opened
 
     app = LayerscopeApp(loader=loader, ui_config=config, what=spec.source)
     try:
@@ -299,6 +302,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("layerscope: interrupted\n")
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:
+        return crashed(exc)
+
+
+def crashed(exc: BaseException) -> int:
+    """Report a bug: one line on stderr, the traceback in a crash log; ExitCode.INTERNAL."""
+    import time  # noqa: PLC0415
+    import traceback  # noqa: PLC0415
+
+    text = "".join(traceback.format_exception(exc))
+    where = "stderr"
+    try:
+        log_dir = default_dir().parent
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = log_dir / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        log.write_text(f"layerscope {__version__}\n{' '.join(sys.argv)}\n\n{text}")
+        where = str(log)
+    except OSError:
+        sys.stderr.write(text)
+    sys.stderr.write(
+        f"layerscope: internal error: {type(exc).__name__}: {exc} (a bug; traceback in {where})\n"
+    )
+    return ExitCode.INTERNAL

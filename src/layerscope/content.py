@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from .errors import ContentError
 from .filetree import FileTree
-from .layer import STARGZ_ENTRIES, BlobRef, tar_chunks
-from .model import Entry, EntryKind
+from .layer import STARGZ_ENTRIES, tar_chunks
+from .model import BlobRef, Entry, EntryKind
 from .tarstream import ChunkSource, Member, clean_name, iter_members
 
 VIEW_LIMIT = 1 << 20

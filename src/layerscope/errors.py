@@ -18,10 +18,27 @@
     └── ContentError                a file whose content cannot be read or extracted at a layer
 
 Each message names the file, blob or digest and what is wrong with it. The library never prints
-and never exits; `layerscope.cli` maps these to stderr and exit codes.
+and never exits; `layerscope.cli` maps these to stderr and exit codes (`ExitCode`).
 """
 
 from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """What the process exit status means, as every command of layerscope uses it."""
+
+    OK = 0
+    """Success; every CI rule passed."""
+    FAILED = 1
+    """A CI rule failed (the image was read and judged)."""
+    ERROR = 2
+    """The input or a setting is wrong (a LayerscopeError): one line on stderr."""
+    INTERNAL = 3
+    """A bug in layerscope: one line on stderr, the traceback in a crash log."""
+    INTERRUPTED = 130
+    """Stopped by ctrl+c (SIGINT), as shells report it."""
 
 
 class LayerscopeError(Exception):

@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def _waste(analysis: Analysis) -> dict[str, Any]:
                 "copies": f.copies,
                 "totalBytes": f.total_bytes,
                 "reclaimableBytes": f.reclaimable_bytes,
-                "causes": list(f.causes),
+                "causes": [c.value for c in f.causes],
                 "layers": list(f.layers),
             }
             for f in w.files
@@ -79,7 +80,13 @@ def _waste(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def to_document(analysis: Analysis, ci: dict[str, Any] | None = None) -> dict[str, Any]:
+def to_document(
+    analysis: Analysis,
+    ci: dict[str, Any] | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """dive's document plus `layerscope.*`; `extensions` are more `layerscope` keys, from the
+    capabilities above the core (findings, packages ...), each already JSON-ready."""
     image, dive = analysis.image, analysis.dive
     doc: dict[str, Any] = {
         "layer": [_layer(analysis, i) for i in range(len(image.layers))],
@@ -103,6 +110,8 @@ def to_document(analysis: Analysis, ci: dict[str, Any] | None = None) -> dict[st
     }
     if ci is not None:
         doc["layerscope"]["ci"] = ci
+    for key, value in (extensions or {}).items():
+        doc["layerscope"][key] = value
     return doc
 
 

@@ -19,8 +19,7 @@ from pathlib import Path
 from .content import origin, read_members
 from .errors import ContentError, OutputError
 from .filetree import FileTree
-from .layer import BlobRef
-from .model import Entry, EntryKind
+from .model import BlobRef, Entry, EntryKind
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import replace
 
 from .compression import MEDIA_TYPE_FOR, Compression, compression_for, decompressed, hashed, sniff
 from .errors import CorruptLayer, DigestMismatch
-from .model import Entry, EntryKind, HistoryEntry, Layer
+from .model import BlobRef, Entry, EntryKind, HistoryEntry, Layer
 from .tarstream import ChunkSource, clean_name, iter_members, member_to_entry
 
 WHITEOUT_PREFIX = ".wh."
@@ -18,24 +18,6 @@ OPAQUE_MARKER = ".wh..wh..opq"
 # eStargz adds these to the tar; they are not part of the container filesystem
 # (containerd/stargz-snapshotter docs/estargz.md, "TOC, TOCEntries and Footer").
 STARGZ_ENTRIES = frozenset({"stargz.index.json", ".prefetch.landmark", ".no.prefetch.landmark"})
-
-
-@dataclass(frozen=True, slots=True)
-class BlobRef:
-    """Where one layer's bytes are and what the image says they must be."""
-
-    what: str
-    """How errors name it: the archive and the member or blob."""
-    tar_name: str
-    media_type: str | None
-    """None where the format records none (docker-archive): the compression is sniffed."""
-    digest: str | None
-    """Expected digest of the stored bytes, where the format records one."""
-    size: int | None
-    diff_id: str | None
-    """Expected sha256 of the uncompressed tar (config rootfs.diff_ids)."""
-    open_chunks: Callable[[], Iterator[bytes]]
-    stargz: bool = False
 
 
 def _peek(chunks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:

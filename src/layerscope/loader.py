@@ -9,8 +9,8 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
 from .cache import LayerCache
-from .layer import BlobRef, read_layer
-from .model import HistoryEntry, Image, Layer
+from .layer import read_layer
+from .model import BlobRef, HistoryEntry, Image, Layer
 from .oci import layer_history
 from .sources.spec import ImageSpec, familiar_name
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 
@@ -170,3 +171,21 @@ def readable_command(created_by: str) -> str:
     if text.startswith(_SHELL_PREFIX):
         return "RUN " + text[len(_SHELL_PREFIX) :]
     return text.removesuffix(" # buildkit")
+
+
+@dataclass(frozen=True, slots=True)
+class BlobRef:
+    """Where one layer's bytes are and what the image says they must be."""
+
+    what: str
+    """How errors name it: the archive and the member or blob."""
+    tar_name: str
+    media_type: str | None
+    """None where the format records none (docker-archive): the compression is sniffed."""
+    digest: str | None
+    """Expected digest of the stored bytes, where the format records one."""
+    size: int | None
+    diff_id: str | None
+    """Expected sha256 of the uncompressed tar (config rootfs.diff_ids)."""
+    open_chunks: Callable[[], Iterator[bytes]]
+    stargz: bool = False

@@ -6,8 +6,7 @@ from functools import partial
 from typing import Any
 
 from ..errors import MalformedMetadata, SelectionError
-from ..layer import BlobRef
-from ..model import Platform
+from ..model import BlobRef, Platform
 from ..oci import load_json, parse_config
 from .spec import ImageSpec, digest_in_name, ref_matches, verify_bytes
 from .store import Store

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from ..errors import MalformedMetadata, MissingBlob, NotAnImage, SelectionError
-from ..layer import BlobRef
-from ..model import Descriptor, Platform
+from ..model import BlobRef, Descriptor, Platform
 from ..oci import (
     CONTAINERD_NAME,
     IMAGE_CONFIG_TYPES,

@@ -18,8 +18,7 @@ from functools import partial
 import httpx
 
 from ..errors import AuthError, RegistryError, SelectionError, SourceError
-from ..layer import BlobRef
-from ..model import Platform
+from ..model import BlobRef, Platform
 from ..oci import (
     DOCKER_LIST,
     DOCKER_MANIFEST,

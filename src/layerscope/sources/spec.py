@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import DigestMismatch
-from ..layer import BlobRef
+from ..model import BlobRef
 from ..oci import ImageConfig
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

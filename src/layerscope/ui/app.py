@@ -9,17 +9,16 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import WorkerFailed
 
-from ..errors import LayerscopeError
+from ..errors import ExitCode, LayerscopeError
 from ..loader import Progress
+from ..session import OpenedImage
 from ..uiconfig import DEFAULT_KEYS, UIConfig
-from .explorer import ExplorerScreen, Loaded, Loader
+from .explorer import ExplorerScreen, Loader
 from .screens import HelpScreen, LoadingScreen
 
-__all__ = ["ExplorerScreen", "LayerscopeApp", "Loaded", "Loader", "help_rows"]
+__all__ = ["ExplorerScreen", "LayerscopeApp", "Loader", "help_rows"]
 
 CSS_PATH = Path(__file__).with_name("explorer.tcss")
-CRASHED = 3
-"""The app's return code after an unexpected exception (the CLI's INTERNAL exit code)."""
 
 
 class LayerscopeApp(App[int]):
@@ -35,7 +34,7 @@ class LayerscopeApp(App[int]):
 
     def __init__(
         self,
-        loaded: Loaded | None = None,
+        loaded: OpenedImage | None = None,
         loader: Loader | None = None,
         ui_config: UIConfig | None = None,
         what: str = "image",
@@ -83,7 +82,7 @@ class LayerscopeApp(App[int]):
         self.load_error = message
         self.exit(2, return_code=2)
 
-    def _show_explorer(self, loaded: Loaded) -> None:
+    def _show_explorer(self, loaded: OpenedImage) -> None:
         self.loaded = loaded
         self.switch_screen(ExplorerScreen(loaded, self.ui_config))
 
@@ -93,7 +92,7 @@ class LayerscopeApp(App[int]):
         # error, so the caller writes the traceback to a log and exits with INTERNAL.
         if self.crash is None:
             self.crash = error.error if isinstance(error, WorkerFailed) else error
-        self._return_code = CRASHED
+        self._return_code = ExitCode.INTERNAL
         self._close_messages_no_wait()
 
     def action_help(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.style import Style
@@ -21,9 +20,9 @@ from ..analysis import Analysis
 from ..errors import LayerscopeError
 from ..extract import extract
 from ..filetree import Change
-from ..layer import BlobRef
 from ..loader import ProgressFn
-from ..treeindex import Match, TreeIndex
+from ..session import OpenedImage
+from ..treeindex import Match
 from ..treeview import Row, TreeView, ViewOptions
 from ..uiconfig import UIConfig
 from .fmt import CHANGE_STYLE, mode_string, owner
@@ -32,17 +31,8 @@ from .panes import LayerDetails, LayerList, layer_details
 from .screens import HistoryScreen, PromptScreen, ViewerScreen
 from .treepane import FileTreePane, size_cell
 
-
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    """Everything the explorer shows, ready before the first frame."""
-
-    analysis: Analysis
-    blobs: tuple[BlobRef, ...]
-    index: TreeIndex
-
-
-Loader = Callable[[ProgressFn], Loaded]
+Loader = Callable[[ProgressFn], OpenedImage]
+"""Reads the image (in a worker thread) and builds its tree index before the first frame."""
 
 
 _WIDE_HEADER = 72
@@ -77,7 +67,7 @@ class ExplorerScreen(Screen[None]):
         Binding("z", "zoom", "Zoom", id="zoom-pane"),
     ]
 
-    def __init__(self, loaded: Loaded, ui_config: UIConfig) -> None:
+    def __init__(self, loaded: OpenedImage, ui_config: UIConfig) -> None:
         super().__init__()
         self.loaded = loaded
         self.ui_config = ui_config

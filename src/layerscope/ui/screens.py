@@ -16,9 +16,8 @@ from textual.widgets import DataTable, Input, Label, ProgressBar, Static
 from ..content import read_file
 from ..errors import LayerscopeError
 from ..filetree import Change, FileTree
-from ..layer import BlobRef
 from ..loader import Progress
-from ..model import Image, readable_command
+from ..model import BlobRef, Image, readable_command
 from ..treeindex import TreeIndex
 from ..uiconfig import CONFIG_PLACES
 from ..units import human_bytes

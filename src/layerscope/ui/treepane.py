@@ -246,9 +246,7 @@ class FileTreePane(ScrollView, can_focus=True):
     def attribute_columns(self, width: int) -> Columns:
         """Which attributes fit beside the names at this width: they shrink and then go before
         a name is cut (`ctrl+b` shows or hides them; the cursor's are under the pane)."""
-        filtered = self.tree_view.options.pattern is not None or bool(
-            self.tree_view.options.hidden
-        )
+        filtered = self.tree_view.options.pattern is not None or bool(self.tree_view.options.hidden)
         size_width = _SIZE_OF if filtered else _SIZE
         choices = [Columns(True, True, size_width), Columns(True, False, size_width)]
         choices.append(Columns(False, False, size_width))
