@@ -93,6 +93,7 @@ class LayerscopeApp(App[int]):
         if self.crash is None:
             self.crash = error.error if isinstance(error, WorkerFailed) else error
         self._return_code = ExitCode.INTERNAL
+        self._exception_event.set()  # a pilot waiting on the app stops waiting, as it would
         self._close_messages_no_wait()
 
     def action_help(self) -> None:
