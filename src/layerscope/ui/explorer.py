@@ -179,10 +179,11 @@ class ExplorerScreen(Screen[None]):
         self.query_one("#tree-header", Static).update(text)
         pane = self.query_one(FileTreePane)
         pane.border_subtitle = f"{pane.cursor + 1:,}/{len(v):,}" if len(v) else "empty"
-        self.query_one("#tree-status", Static).update(self._status(pane.current()))
+        status = self.query_one("#tree-status", Static)
+        status.update(self._status(pane.current(), status.size.width - 2))
 
     @staticmethod
-    def _status(row: Row | None) -> Text:
+    def _status(row: Row | None, width: int) -> Text:
         """The cursor's row whole: change kind first, the full path (wrapped), its attributes."""
         if row is None:
             return Text("nothing shown", style="dim")
@@ -192,7 +193,10 @@ class ExplorerScreen(Screen[None]):
         if entry is not None and entry.linkname:
             text.append((" → " if entry.kind.value == "symlink" else " ⇒ /") + entry.linkname)
         attrs = f"{mode_string(entry, row.is_dir)} {owner(entry)} {size_cell(row)}"
-        text.append("  " + attrs.replace("  ", " "), style="dim")
+        last_line = len(text.plain) % width if width > 0 else 0
+        # The attributes move to a line of their own rather than break in two.
+        text.append("\n" if last_line + 2 + len(attrs) > width else "  ")
+        text.append(attrs, style="dim")
         return text
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

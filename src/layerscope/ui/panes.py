@@ -57,11 +57,14 @@ _MODE = {True: "changes since layer 0", False: "this layer's changes"}
 
 
 def layer_details(layer: Layer, aggregated: bool) -> Text:
-    """Everything about one layer, and its whole command, build arguments included."""
+    """Everything about one layer: first its whole command, build arguments included."""
     h = layer.history
     text = Text()
+    text.append("Layer ", style="bold")
+    text.append(f"{layer.index}, {_MODE[aggregated]}\n")
+    text.append(command_text(h.created_by) if h.created_by else "(no command recorded)")
+    text.append("\n")
     rows = [
-        ("Layer", f"{layer.index}, {_MODE[aggregated]}"),
         ("Digest", layer.blob_digest),
         ("DiffID", layer.diff_id),
         ("Size", f"{human_bytes(layer.size)} ({layer.size:,} bytes in files)"),
@@ -71,10 +74,8 @@ def layer_details(layer: Layer, aggregated: bool) -> Text:
     if h.comment:
         rows.append(("Comment", h.comment))
     for label, value in rows:
-        text.append(f"{label:>7} ", style="bold")
-        text.append(value + "\n")
-    text.append("Command\n", style="bold")
-    text.append(command_text(h.created_by) if h.created_by else "(none recorded)")
+        text.append(f"\n{label:>7} ", style="bold")
+        text.append(value)
     return text
 
 
