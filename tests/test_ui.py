@@ -365,6 +365,7 @@ async def test_help_lists_every_binding(sample: OpenedImage) -> None:
             "extract-file",
             "file-history",
             "filter-files",
+            "zoom the focused pane (again: back)",
         } <= actions
         await pilot.press("escape")
         assert isinstance(app.screen, ExplorerScreen)

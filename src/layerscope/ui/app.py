@@ -125,6 +125,8 @@ def help_rows(config: UIConfig) -> list[tuple[str, str, str]]:
     for action in DEFAULT_KEYS:
         keys = config.keys.get(action, ())
         rows.append((_WHERE.get(action, "everywhere"), action, ", ".join(keys)))
+    rows.append(("everywhere", "zoom the focused pane (again: back)", "z"))
     rows.append(("everywhere", "suspend", "ctrl+z"))
+    rows.append(("file history", "go to that layer, cursor on the path", "enter"))
     rows.append(("everywhere", "mouse", "click selects, click again opens, wheel scrolls"))
     return rows
