@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.style import Style
 
 from ..filetree import Change
-from ..model import Entry, EntryKind
+from ..model import Entry, EntryKind, readable_command
 from ..units import human_bytes
 
 CHANGE_STYLE = {
@@ -69,9 +69,10 @@ def shorten_middle(path: str, width: int) -> str:
     return head + "…" + tail
 
 
-def command_text(created_by: str) -> str:
-    """A layer's whole command as the explorer shows it (build arguments included).
+def command_text(created_by: str, whole: bool = True) -> str:
+    """A layer's command as the explorer shows it: whole (build arguments included), or as
+    the lists show it (`readable_command`: BuildKit's and the shell's prefixes removed).
 
-    Every place that shows a full command goes through here, so a redaction of secrets has one
-    place to hook in."""
-    return created_by
+    Every command the explorer shows goes through here, so a redaction of secrets has one place
+    to hook in."""
+    return created_by if whole else readable_command(created_by)

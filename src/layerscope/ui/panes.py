@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from ..analysis import Analysis
-from ..model import Layer, readable_command
+from ..model import Layer
 from ..units import human_bytes
 from .fmt import command_text
 
@@ -41,7 +41,7 @@ class LayerList(DataTable[Text]):
         self.add_column("Size", key="size")
         self.add_column("Command", key="command")
         for layer in self.analysis.image.layers:
-            command = readable_command(layer.history.created_by).replace("\n", " ↵ ")
+            command = command_text(layer.history.created_by, whole=False).replace("\n", " ↵ ")
             # Text cells: a command is data, never markup or :emoji: codes ("app:x:1000").
             self.add_row(
                 Text(str(layer.index)),

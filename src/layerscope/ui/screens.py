@@ -17,11 +17,11 @@ from ..content import read_file
 from ..errors import LayerscopeError
 from ..filetree import Change, FileTree
 from ..loader import Progress
-from ..model import BlobRef, Image, readable_command
+from ..model import BlobRef, Image
 from ..treeindex import TreeIndex
 from ..uiconfig import CONFIG_PLACES
 from ..units import human_bytes
-from .fmt import CHANGE_STYLE, mode_string, owner
+from .fmt import CHANGE_STYLE, command_text, mode_string, owner
 
 _SYNTAX_LIMIT = 256 * 1024
 
@@ -100,7 +100,7 @@ class HistoryScreen(ModalScreen[int | None]):
         if not versions:
             table.add_row(*map(Text, ("", "implicit", "", "", "", "a directory no layer wrote")))
         for layer, change, entry in versions:
-            cmd = readable_command(self.image.layers[layer].history.created_by)
+            cmd = command_text(self.image.layers[layer].history.created_by, whole=False)
             label = "deleted" if change is Change.REMOVED else change.value
             if change is Change.UNMODIFIED:
                 label = "rewritten, same"
