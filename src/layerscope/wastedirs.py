@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .analysis import WastedFile
+from .analysis import WasteCause, WastedFile
 
 DOMINANT = 0.9
 """A subdirectory holding at least this share of its parent's waste stands for its parent."""
@@ -26,8 +26,8 @@ class WastedDirectory:
     reclaimable_bytes: int
     files: int
     """Wasted files below it."""
-    causes: tuple[str, ...]
-    """Largest first, by the bytes of the files that name the cause."""
+    causes: tuple[WasteCause, ...]
+    """Largest first, by the bytes each cause wasted."""
     layers: tuple[int, ...]
     """The layers holding a copy of a wasted file below it."""
 
@@ -36,7 +36,7 @@ class WastedDirectory:
 class _Node:
     bytes: int = 0
     files: int = 0
-    causes: dict[str, int] = field(default_factory=dict)
+    causes: dict[WasteCause, int] = field(default_factory=dict)
     layers: set[int] = field(default_factory=set)
     children: dict[str, _Node] = field(default_factory=dict)
     direct: list[WastedFile] = field(default_factory=list)
@@ -53,10 +53,16 @@ def _tree(files: Iterable[WastedFile]) -> _Node:
             node.bytes += f.reclaimable_bytes
             node.files += 1
             node.layers.update(f.layers)
-            for cause in f.causes:
-                node.causes[cause] = node.causes.get(cause, 0) + f.reclaimable_bytes
+            for cause, size in _cause_bytes(f):
+                node.causes[cause] = node.causes.get(cause, 0) + size
         node.direct.append(f)
     return root
+
+
+def _cause_bytes(f: WastedFile) -> list[tuple[WasteCause, int]]:
+    if f.wasted:
+        return [(copy.cause, copy.size) for copy in f.wasted]
+    return [(cause, f.reclaimable_bytes) for cause in f.causes]  # no per-copy record
 
 
 def _descend(path: str, node: _Node) -> tuple[str, _Node]:
