@@ -286,3 +286,20 @@ async def test_help_names_the_config_places_the_readme_names(sample: OpenedImage
         assert isinstance(title, Text) and CONFIG_PLACES in title.plain
     readme = (ROOT / "README.md").read_text().replace("`", "").replace("\n", " ")
     assert CONFIG_PLACES in readme
+
+
+@pilot
+async def test_a_history_row_hidden_by_the_filter_says_so(sample: OpenedImage) -> None:
+    app = LayerscopeApp(loaded=sample)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("down", "tab", "A")  # layer 1 with added files hidden
+        pane = tree(app)
+        pane.select(pane.tree_view.index.find("etc/shadow") or 0)
+        await pilot.press("i")
+        table = app.screen.query_one(DataTable)
+        table.move_cursor(row=0)  # layer 0 added it: hidden there
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pane.tree_view.options.layer == 0
+        notes = [n.message for n in app._notifications]
+        assert any("/etc/shadow is not shown" in m and "added" in m for m in notes)

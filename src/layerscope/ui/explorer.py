@@ -170,7 +170,7 @@ class ExplorerScreen(Screen[None]):
             label = change.value[0].upper() if short else f"■ {change.value}"
             text.append(f"{label} {counts[change]:,}", style=style)
             text.append("  " if not short else " ")
-        text.append("│ sort: " if not short else "│ ", style="dim")
+        text.append("│ sort: ", style="dim")
         text.append("size ↓" if v.options.sort_by_size else "name", style="bold")
         if self._filtering:
             text.append("  │ filtering…", style="cyan")
@@ -276,6 +276,13 @@ class ExplorerScreen(Screen[None]):
             self.query_one(LayerList).move_cursor(row=layer)
         pane.select(node)
         self.set_focus(pane)
+        if self.tree_view.position(node) is None:
+            kinds = ", ".join(sorted(c.value for c in self.tree_view.options.hidden)) or "none"
+            self.notify(
+                f"{path} is not shown: the filter or the hidden kinds ({kinds}) leave it out",
+                severity="warning",
+                markup=False,
+            )
         return True
 
     def action_jump(self) -> None:
