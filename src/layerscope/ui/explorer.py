@@ -6,8 +6,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from rich.style import Style
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,11 +23,11 @@ from ..session import OpenedImage
 from ..treeindex import Match
 from ..treeview import Row, TreeView, ViewOptions
 from ..uiconfig import UIConfig
-from .fmt import CHANGE_STYLE, mode_string, owner
 from .imagepane import ImageDetails, ImageSummary, WasteList
 from .panes import LayerDetails, LayerList, layer_details
 from .screens import HistoryScreen, PromptScreen, ViewerScreen
-from .treepane import FileTreePane, size_cell
+from .treepane import FileTreePane
+from .treestatus import header_text, status_text
 
 Loader = Callable[[ProgressFn], OpenedImage]
 """Reads the image (in a worker thread) and builds its tree index before the first frame."""
@@ -160,44 +158,12 @@ class ExplorerScreen(Screen[None]):
 
     def _header(self) -> None:
         v = self.tree_view
-        counts = v.counts()
-        text = Text(no_wrap=True, overflow="ellipsis")
-        # Narrow: the letters of the keys that hide each kind (A R M U) stand for the words.
-        short = self.query_one("#tree-header", Static).size.width < _WIDE_HEADER
-        for change in (Change.ADDED, Change.REMOVED, Change.MODIFIED, Change.UNMODIFIED):
-            hidden = change in v.options.hidden
-            style = CHANGE_STYLE[change] + Style(strike=hidden, dim=hidden)
-            label = change.value[0].upper() if short else f"■ {change.value}"
-            text.append(f"{label} {counts[change]:,}", style=style)
-            text.append("  " if not short else " ")
-        text.append("│ sort: ", style="dim")
-        text.append("size ↓" if v.options.sort_by_size else "name", style="bold")
-        if self._filtering:
-            text.append("  │ filtering…", style="cyan")
-        elif v.options.pattern is not None:
-            text.append(f"  │ {v.match_count:,} match", style="cyan bold")
-        self.query_one("#tree-header", Static).update(text)
+        header = self.query_one("#tree-header", Static)
+        header.update(header_text(v, self._filtering, header.size.width < _WIDE_HEADER))
         pane = self.query_one(FileTreePane)
         pane.border_subtitle = f"{pane.cursor + 1:,}/{len(v):,}" if len(v) else "empty"
         status = self.query_one("#tree-status", Static)
-        status.update(self._status(pane.current(), status.size.width - 2))
-
-    @staticmethod
-    def _status(row: Row | None, width: int) -> Text:
-        """The cursor's row whole: change kind first, the full path (wrapped), its attributes."""
-        if row is None:
-            return Text("nothing shown", style="dim")
-        text = Text(row.change.value, style=CHANGE_STYLE[row.change] + Style(bold=True))
-        text.append("  " + row.path + ("/" if row.is_dir else ""))
-        entry = row.entry
-        if entry is not None and entry.linkname:
-            text.append((" → " if entry.kind.value == "symlink" else " ⇒ /") + entry.linkname)
-        attrs = f"{mode_string(entry, row.is_dir)} {owner(entry)} {size_cell(row)}"
-        last_line = len(text.plain) % width if width > 0 else 0
-        # The attributes move to a line of their own rather than break in two.
-        text.append("\n" if last_line + 2 + len(attrs) > width else "  ")
-        text.append(attrs, style="dim")
-        return text
+        status.update(status_text(pane.current(), status.size.width - 2))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While the filter is being typed, "/" and ":" are characters of the regex.
