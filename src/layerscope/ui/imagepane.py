@@ -111,10 +111,9 @@ class WasteList(DataTable[Text]):
 
     def on_mount(self) -> None:
         self.add_columns("Wasted", "Path", "Why", "Layers")
-        self._fill()
 
     def on_resize(self) -> None:
-        self._fill()
+        self._fill()  # the first layout too: the rows are cut to the width they get
 
     def _fill(self) -> None:
         # The path comes right after the size and gets the width that is left: cut in the
