@@ -180,6 +180,10 @@ async def test_waste_rows_read_apart(sample: OpenedImage, size: tuple[int, int])
             whole = app.screen.query_one("#waste-status", Static).content
             assert isinstance(whole, Text) and waste.entries[i][0] in whole.plain
         assert len(shown) == 6
+        if size == SMALL:  # the causes and layers beyond the pane's edge are a key away
+            waste.focus()
+            await pilot.press("right", "right")
+            assert waste.scroll_x > 0
 
 
 # -- 4: the whole command -----------------------------------------------------------------------
