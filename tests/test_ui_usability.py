@@ -307,3 +307,21 @@ async def test_a_history_row_hidden_by_the_filter_says_so(sample: OpenedImage) -
         assert pane.tree_view.options.layer == 0
         notes = [n.message for n in app._notifications]
         assert any("/etc/shadow is not shown" in m and "added" in m for m in notes)
+
+
+@pilot
+async def test_z_gives_each_pane_the_screen_and_back(sample: OpenedImage) -> None:
+    app = LayerscopeApp(loaded=sample)
+    async with app.run_test(size=SMALL) as pilot:
+        zoomed = []
+        for _ in range(5):  # layers, tree, layer details, image summary, waste list
+            await pilot.press("z")
+            maximized = app.screen.maximized
+            assert maximized is not None and maximized.region.width == SMALL[0]
+            zoomed.append(maximized.id)
+            await pilot.press("z")
+            assert app.screen.maximized is None
+            await pilot.press("tab")
+        assert zoomed == ["layers", "right", "layer-details", "image-details", "image-details"]
+        await pilot.press("z", "escape")  # esc gives the screen back too
+        assert app.screen.maximized is None

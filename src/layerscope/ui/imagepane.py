@@ -65,6 +65,7 @@ def image_summary(analysis: Analysis) -> Text:
 class ImageSummary(VerticalScroll, can_focus=True):
     """The figures; focus it (tab) to scroll them where the pane is short."""
 
+    ALLOW_MAXIMIZE = True  # `z` gives the screen to the image details around it
     BINDINGS = [
         Binding("k", "scroll_up", "Up", show=False),
         Binding("j", "scroll_down", "Down", show=False),

@@ -81,8 +81,9 @@ def layer_details(layer: Layer, aggregated: bool) -> Text:
 
 class LayerDetails(VerticalScroll, can_focus=True):
     """Digest, diff_id, sizes, media type, created and the whole command of one layer, wrapped;
-    focus it (tab) to scroll a long command."""
+    focus it (tab) to scroll a long command, `z` to give it the screen."""
 
+    ALLOW_MAXIMIZE = True
     BINDINGS = [
         Binding("k", "scroll_up", "Up", show=False),
         Binding("j", "scroll_down", "Down", show=False),
