@@ -325,3 +325,18 @@ async def test_z_gives_each_pane_the_screen_and_back(sample: OpenedImage) -> Non
         assert zoomed == ["layers", "right", "layer-details", "image-details", "image-details"]
         await pilot.press("z", "escape")  # esc gives the screen back too
         assert app.screen.maximized is None
+
+
+@pilot
+async def test_leaving_a_zoomed_pane_focuses_the_next_one(sample: OpenedImage) -> None:
+    app = LayerscopeApp(loaded=sample)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("tab", "z", "tab")  # zoomed tree -> layer details
+        await pilot.pause()
+        assert app.screen.maximized is None and isinstance(app.focused, LayerDetails)
+        await pilot.press("shift+tab", "z", "slash")  # the filter, from a zoomed layer list
+        await pilot.pause()
+        assert app.screen.maximized is None and app.focused is app.screen.query_one("#filter")
+        await pilot.press("escape", "shift+tab", "shift+tab", "z", "enter")  # waste, zoomed
+        await pilot.pause()
+        assert app.screen.maximized is None and isinstance(app.focused, FileTreePane)

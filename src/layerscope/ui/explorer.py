@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -118,10 +119,16 @@ class ExplorerScreen(Screen[None]):
             self.query_one(WasteList),
         ]
         now = next((i for i, p in enumerate(panes) if p.has_focus), -1)
-        if self.maximized is not None:
-            self.minimize()
-        # set_focus now, not focus() (deferred): keys typed right after tab reach the new pane.
-        self.set_focus(panes[(now + step) % len(panes)])
+        self.focus_pane(panes[(now + step) % len(panes)])
+
+    def focus_pane(self, pane: Widget) -> None:
+        """Focus `pane` now (not focus(), deferred: keys typed right after tab must reach it);
+        out of a zoom first, after which the other panes can take the focus once laid out."""
+        if self.maximized is None:
+            self.set_focus(pane)
+            return
+        self.minimize()
+        self.call_after_refresh(self.set_focus, pane)
 
     def action_zoom(self) -> None:
         """The focused pane on the whole screen, or back (what does not fit is a key away)."""
@@ -174,7 +181,7 @@ class ExplorerScreen(Screen[None]):
 
     # -- filter -------------------------------------------------------------------------------
     def action_filter(self) -> None:
-        self.set_focus(self.query_one("#filter", Input))
+        self.focus_pane(self.query_one("#filter", Input))
 
     def action_close_filter(self) -> None:
         if self.maximized is not None:
@@ -241,7 +248,7 @@ class ExplorerScreen(Screen[None]):
             self._show_layer(layer)
             self.query_one(LayerList).move_cursor(row=layer)
         pane.select(node)
-        self.set_focus(pane)
+        self.focus_pane(pane)
         if self.tree_view.position(node) is None:
             kinds = ", ".join(sorted(c.value for c in self.tree_view.options.hidden)) or "none"
             self.notify(
