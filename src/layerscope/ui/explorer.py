@@ -34,6 +34,8 @@ Loader = Callable[[ProgressFn], OpenedImage]
 """Reads the image (in a worker thread) and builds its tree index before the first frame."""
 
 
+_STATUS_LINES = 3
+"""At most this many lines under the tree for the cursor's row (a longer path is cut)."""
 _WIDE_HEADER = 72
 """Below this width the tree's header names the change kinds by their keys' letters."""
 
@@ -71,6 +73,7 @@ class ExplorerScreen(Screen[None]):
         self.loaded = loaded
         self.ui_config = ui_config
         self._filtering = False
+        self._status_lines = 1
         options = ViewOptions(layer=0, aggregated=ui_config.aggregated, hidden=ui_config.hidden)
         self.tree_view = TreeView(loaded.index, options)
         if ui_config.collapse_dirs:
@@ -166,11 +169,25 @@ class ExplorerScreen(Screen[None]):
     def _header(self) -> None:
         v = self.tree_view
         header = self.query_one("#tree-header", Static)
-        header.update(header_text(v, self._filtering, header.size.width < _WIDE_HEADER))
+        # layout=False: one line, always; a layout pass on every key costs a frame.
+        short = header.size.width < _WIDE_HEADER
+        header.update(header_text(v, self._filtering, short), layout=False)
         pane = self.query_one(FileTreePane)
         pane.border_subtitle = f"{pane.cursor + 1:,}/{len(v):,}" if len(v) else "empty"
+        self._status(pane)
+
+    def _status(self, pane: FileTreePane) -> None:
+        """The line(s) under the tree; the layout is redone only when their number changes."""
         status = self.query_one("#tree-status", Static)
-        status.update(status_text(pane.current(), status.size.width - 2))
+        width = max(1, status.size.width - 2)
+        text = status_text(pane.current(), width)
+        lines = min(_STATUS_LINES, len(text.wrap(self.app.console, width)))
+        if lines == self._status_lines:
+            status.update(text, layout=False)
+            return
+        self._status_lines = lines
+        status.styles.height = lines
+        status.update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While the filter is being typed, "/" and ":" are characters of the regex.
