@@ -76,7 +76,11 @@ class ImageSummary(VerticalScroll, can_focus=True):
         self.analysis = analysis
 
     def compose(self) -> ComposeResult:
-        yield Static(image_summary(self.analysis))
+        yield Static(image_summary(self.analysis), id="image-summary-text")
+
+    def update(self, text: Text) -> None:
+        """Other figures in place of the image's (a comparison shows its own)."""
+        self.query_one("#image-summary-text", Static).update(text)
 
 
 _WHY = 40
