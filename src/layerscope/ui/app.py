@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.worker import WorkerFailed
 
 from ..errors import ExitCode, LayerscopeError
+from ..findings.advice import Advice, advise
 from ..loader import Progress
 from ..session import OpenedImage
 from ..uiconfig import DEFAULT_KEYS, UIConfig
@@ -67,10 +68,11 @@ class LayerscopeApp(App[int]):
 
         try:
             loaded = self.loader(progress)
+            advice = advise(loaded)  # here, off the UI thread: it reads contents where needed
         except LayerscopeError as exc:
             self.call_from_thread(self._failed, str(exc))
             return
-        self.call_from_thread(self._show_explorer, loaded)
+        self.call_from_thread(self._show_explorer, loaded, advice)
 
     def _progress(self, p: Progress) -> None:
         if isinstance(self.screen, LoadingScreen):
@@ -82,9 +84,9 @@ class LayerscopeApp(App[int]):
         self.load_error = message
         self.exit(2, return_code=2)
 
-    def _show_explorer(self, loaded: OpenedImage) -> None:
+    def _show_explorer(self, loaded: OpenedImage, advice: Advice) -> None:
         self.loaded = loaded
-        self.switch_screen(ExplorerScreen(loaded, self.ui_config))
+        self.switch_screen(ExplorerScreen(loaded, self.ui_config, advice))
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's own handler prints a full-screen traceback and exits 1, the code of a failed
@@ -117,6 +119,7 @@ _WHERE = {
     "extract-file": "file tree",
     "view-file": "file tree",
     "file-history": "file tree",
+    "findings": "everywhere",
 }
 
 
