@@ -156,7 +156,7 @@ async def pilot_latencies() -> None:
                 app.screen._on_timer_update()
                 times.setdefault(label, []).append(time.perf_counter() - start)
 
-        await press("no-op key (floor)", *["z"] * 5)
+        await press("no-op key (floor)", *["y"] * 5)
         await press("layer change", *["down"] * 4, *["up"] * 4, *["down"] * 4)
         assert pane_layer(app) == 4, f"layer keys did not reach the layer list: {pane_layer(app)}"
         rss_after_layers = rss_mb()

@@ -318,3 +318,38 @@ def test_a_bug_exits_3_with_one_line_and_a_crash_log(
     logs = list((tmp_path / "layerscope").glob("crash-*.log"))
     assert len(logs) == 1 and str(logs[0]) in err
     assert "Traceback" in logs[0].read_text() and "forced failure" in logs[0].read_text()
+
+
+def test_one_image_has_one_name_from_either_archive(tmp_path: Path) -> None:
+    # docker-archive's RepoTags say docker.io/imglab/...; the OCI archive's ref says imglab/...
+    names = set()
+    for fmt in ("docker-archive", "oci-archive"):
+        image = str(require(REAL / f"busybox-buildah.{fmt}.tar"))
+        out = tmp_path / f"{fmt}.json"
+        assert main([image, "--json", str(out)]) == 0
+        names.add(json.loads(out.read_text())["image"]["name"])
+        proc = run([image, "--summary"])
+        names.add(proc.stdout.split("  (")[0])
+    assert names == {"imglab/busybox-buildah:1"}  # the short form docker itself shows
+
+
+def test_summary_has_every_cause_waste_by_directory_and_singular_layers(tmp_path: Path) -> None:
+    files = [F(f"root/.cache/pip/http/wheel{i}.bin", bytes([i]) * 50_000) for i in range(6)]
+    img = ImageDef(
+        [
+            Layer([F("etc/hostname", b"box\n"), *files], "/bin/sh -c pip install x"),
+            Layer([F("root/.cache/.wh.pip", b"")], "/bin/sh -c rm -rf /root/.cache/pip"),
+        ]
+    )
+    path = write_docker_archive(img, tmp_path / "img.tar")
+    proc = run([str(path), "--summary"])
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "    replaced by another file type: 0 B\n" in out  # as the explorer shows it
+    block = out.split("Waste by directory:\n")[1].split("\n\n")[0]
+    # 300 kB of a deleted cache is one line, not six
+    assert (
+        block
+        == "     300 kB  /root/.cache/pip/http/  (6 files; deleted with its directory; layer 0)"
+    )
+    assert "(deleted with its directory; layer 0)" in out and "layers 0)" not in out

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import layerscope
+from layerscope.errors import ExitCode
 from terminal import Terminal
 
 from conftest import REAL, require
@@ -23,19 +25,24 @@ IMAGE = REAL / "busybox-buildah.docker-archive.tar"
 LAYERSCOPE = Path(sys.executable).with_name("layerscope")
 
 
+Start = Callable[..., tuple[Terminal, Path]]
+
+
 @pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Callable[[list[str]], tuple[Terminal, Path]]]:
+def terminal(tmp_path: Path) -> Iterator[Start]:
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed (make test installs it through .ci/run)")
     socket = tmp_path / "tmux.sock"
     started: list[Terminal] = []
 
-    def start(args: list[str]) -> tuple[Terminal, Path]:
+    def start(
+        args: list[str], size: tuple[int, int] = (150, 45), program: str = str(LAYERSCOPE)
+    ) -> tuple[Terminal, Path]:
         exit_file = tmp_path / f"exit-{len(started)}"
-        command = " ".join([str(LAYERSCOPE), *args])
+        command = " ".join([program, *args])
         # Textual draws on stderr, so stderr stays on the terminal; errors are read off it.
         shell = f"clear; {command}; echo $? > {exit_file}; sleep 60"
-        term = Terminal.start(socket, f"e2e{len(started)}", shell, (150, 45))
+        term = Terminal.start(socket, f"e2e{len(started)}", shell, size)
         started.append(term)
         return term, exit_file
 
@@ -53,7 +60,7 @@ def exit_code(path: Path, timeout: float = 20) -> int:
 
 
 def test_explore_a_real_image_with_keys(
-    terminal: Callable[[list[str]], tuple[Terminal, Path]],
+    terminal: Start,
 ) -> None:
     term, exit_file = terminal([str(require(IMAGE))])
     term.wait(lambda s: "Current layer contents" in s and "busybox" in s, "the explorer")
@@ -72,7 +79,7 @@ def test_explore_a_real_image_with_keys(
     term.keys("C-u")  # clear the prompt's "/"
     term.text("/data/keep/hello.txt")
     term.keys("Enter")
-    term.wait(lambda s: "/data/keep/hello.txt  modified" in s, "the cursor on hello.txt")
+    term.wait(lambda s: "modified  /data/keep/hello.txt" in s, "the cursor on hello.txt")
     term.keys("v")
     screen = term.wait(lambda s: "at layer 4" in s and "HELLO" in s, "the file's content")
     term.keys("Escape", "i")
@@ -82,9 +89,7 @@ def test_explore_a_real_image_with_keys(
     assert exit_code(exit_file) == 0
 
 
-def test_missing_image_is_one_line_and_exit_2(
-    terminal: Callable[[list[str]], tuple[Terminal, Path]], tmp_path: Path
-) -> None:
+def test_missing_image_is_one_line_and_exit_2(terminal: Start, tmp_path: Path) -> None:
     term, exit_file = terminal([str(tmp_path / "nope.tar")])
     assert exit_code(exit_file) == 2
     lines = [line for line in term.screen(join=True).splitlines() if line.strip()]
@@ -92,7 +97,7 @@ def test_missing_image_is_one_line_and_exit_2(
 
 
 def test_corrupt_layer_found_while_loading_ends_with_exit_2(
-    terminal: Callable[[list[str]], tuple[Terminal, Path]], tmp_path: Path
+    terminal: Start, tmp_path: Path
 ) -> None:
     img = write_docker_archive(ImageDef([Layer([F("a", b"abcdef" * 100)])]), tmp_path / "i.tar")
     data = bytearray(img.read_bytes())
@@ -104,9 +109,7 @@ def test_corrupt_layer_found_while_loading_ends_with_exit_2(
     assert len(lines) == 1 and lines[0].startswith("layerscope: error: ") and "diff_id" in lines[0]
 
 
-def test_bad_config_is_one_line_and_exit_2(
-    terminal: Callable[[list[str]], tuple[Terminal, Path]], tmp_path: Path
-) -> None:
+def test_bad_config_is_one_line_and_exit_2(terminal: Start, tmp_path: Path) -> None:
     cfg = tmp_path / "dive.yaml"
     cfg.write_text("diff: {hide: [sideways]}\n")
     term, exit_file = terminal(["--config", str(cfg), str(require(IMAGE))])
@@ -116,3 +119,42 @@ def test_bad_config_is_one_line_and_exit_2(
         f"layerscope: error: {cfg}: diff.hide must be a list of added, removed, modified, "
         "unmodified"
     ]
+
+
+def test_a_crash_restores_the_terminal_and_exits_3_with_a_crash_log(
+    terminal: Start, tmp_path: Path
+) -> None:
+    """A real failure: an install that lost the explorer's stylesheet (package data)."""
+    broken = tmp_path / "site"
+    shutil.copytree(Path(layerscope.__file__).parent, broken / "layerscope")
+    (broken / "layerscope" / "ui" / "explorer.tcss").unlink()
+    cache = tmp_path / "cache"
+    program = f"env PYTHONPATH={broken} XDG_CACHE_HOME={cache} {sys.executable} -m layerscope"
+    term, exit_file = terminal([str(require(IMAGE))], program=program)
+    assert exit_code(exit_file) == ExitCode.INTERNAL
+    lines = [line for line in term.screen(join=True).splitlines() if line.strip()]
+    assert len(lines) == 1, lines  # no full-screen traceback, the screen is the shell's again
+    assert lines[0].startswith("layerscope: internal error: StylesheetError: ")
+    (log,) = (cache / "layerscope").glob("crash-*.log")
+    assert f"traceback in {log})" in lines[0]
+    assert "Traceback" in log.read_text() and "explorer.tcss" in log.read_text()
+
+
+def test_80x24_names_first_and_every_pane_there(terminal: Start) -> None:
+    """The default terminal size, looked at as a person would: names, not only attributes."""
+    term, exit_file = terminal([str(require(IMAGE))], size=(80, 24))
+    screen = term.wait(lambda s: "Current layer contents" in s and "A 272" in s, "the explorer")
+    assert "Layers" in screen and "Layer details" in screen and "Image details" in screen
+    assert "├── bin/" in screen and "busybox" in screen  # names, beside the sizes
+    assert "A 272 R 0 M 0 U 0" in screen  # the change kinds, by the letters of their keys
+    term.keys("Down", "Down", "Down", "Down")
+    term.wait(lambda s: "Layer 4" in s, "layer 4")
+    term.keys("Tab")
+    term.keys("C-u")  # hide unmodified: the directories' sizes are of what is shown
+    screen = term.wait(lambda s: "hello.txt" in s, "layer 4's changes")
+    assert " of " in screen
+    term.keys("End")
+    # under the tree: the cursor's change kind first, then its whole path
+    term.wait(lambda s: "│ modified  /data/keep/hello.txt" in s, "the status line")
+    term.keys("q")
+    assert exit_code(exit_file) == 0

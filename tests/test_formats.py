@@ -121,7 +121,7 @@ def test_docker_archive_with_several_images(tmp_path: Path) -> None:
     (note,) = spec_from_path(merged, str(merged)).warnings
     assert "holds 2 images; read the first, x/a:1 (choose with FILE:name:tag or --tag" in note
     assert load(merged, ref="x/b:2").name == "x/b:2"
-    assert load(merged, ref="docker.io/x/a:1").name == "docker.io/x/a:1"
+    assert load(merged, ref="docker.io/x/a:1").name == "x/a:1"  # docker's short form
 
 
 def test_symlinked_layer_tar_reads_its_target(tmp_path: Path) -> None:

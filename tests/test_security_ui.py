@@ -30,7 +30,7 @@ def test_layer_details_and_list_show_the_redacted_command(tmp_path: Path) -> Non
             await pilot.pause()
             await pilot.press("down")
             await pilot.pause()
-            seen.append(str(app.screen.query_one(LayerDetails).content))
+            seen.append(app.screen.query_one(LayerDetails).text)
             seen.append(app.export_screenshot())
         return seen
 

@@ -225,3 +225,36 @@ def test_find_and_positions(tmp_path: Path) -> None:
     pos = view.position(node)
     assert pos is not None and view.row(pos).path == "/b/deep/z"
     assert [v[0] for v in index.versions(node)] == [0, 2]
+
+
+def test_directory_sizes_are_of_what_is_shown(analysis: Analysis) -> None:
+    """With kinds hidden or a filter, a directory's size sums the files shown below it; the
+    whole size stays beside it (189 MB of /usr above one 36 kB file was the bug)."""
+    ix = TreeIndex(analysis.tree)
+    for layer in range(ix.layer_count):
+        for hidden, pattern in (
+            (frozenset({Change.UNMODIFIED}), None),
+            (frozenset({Change.ADDED, Change.MODIFIED}), None),
+            (frozenset(), re.compile(r"\.(py|conf|txt)$|bin")),
+        ):
+            full = TreeView(ix, ViewOptions(layer=layer))
+            view = TreeView(ix, ViewOptions(layer=layer, hidden=hidden, pattern=pattern))
+            files, removed = {}, set()
+            for i in range(len(view)):
+                row = view.row(i)
+                if not row.is_dir:
+                    files[row.path] = row.size
+                    if row.change is Change.REMOVED:
+                        removed.add(row.path)
+            for i in range(len(view)):
+                row = view.row(i)
+                whole = full.row(full.position(row.node) or 0)
+                assert row.total_size == whole.size
+                if row.is_dir and row.change is not Change.REMOVED:
+                    # a removed file counts only inside a removed directory, as in the full view
+                    below = sum(
+                        size
+                        for path, size in files.items()
+                        if path.startswith(row.path + "/") and path not in removed
+                    )
+                    assert row.size == below, (layer, hidden, row.path)

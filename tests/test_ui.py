@@ -16,7 +16,8 @@ from layerscope.filetree import Change
 from layerscope.session import OpenedImage
 from layerscope.ui.app import ExplorerScreen, LayerscopeApp
 from layerscope.ui.findings_view import FindingsScreen
-from layerscope.ui.panes import LayerDetails, LayerList, WasteList
+from layerscope.ui.imagepane import WasteList
+from layerscope.ui.panes import LayerDetails, LayerList
 from layerscope.ui.screens import HelpScreen, HistoryScreen, PromptScreen, ViewerScreen
 from layerscope.ui.treepane import FileTreePane
 from layerscope.uiconfig import UIConfig, load_ui_config
@@ -134,7 +135,11 @@ async def test_tab_moves_between_panes_and_tree_keys_work(sample: OpenedImage) -
         await pilot.press("home")
         assert pane.cursor == 0
         await pilot.press("tab")
+        assert isinstance(app.focused, LayerDetails)
+        await pilot.press("tab", "tab")
         assert isinstance(app.focused, WasteList)
+        await pilot.press("tab")
+        assert isinstance(app.focused, LayerList)
 
 
 @pilot
@@ -317,8 +322,12 @@ async def test_extract_writes_the_file_as_at_the_layer(sample: OpenedImage, tmp_
 async def test_waste_list_choice_shows_the_file(sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("tab", "tab")
-        assert isinstance(app.focused, WasteList)
+        await pilot.press("shift+tab")
+        waste = app.focused
+        assert isinstance(waste, WasteList)
+        assert waste.path_at(0).endswith("/")  # waste by directory comes first
+        first_file = next(i for i, e in enumerate(waste.entries) if not e[0].endswith("/"))
+        waste.move_cursor(row=first_file)
         await pilot.press("enter")
         pane = tree(app)
         row = pane.current()
@@ -359,6 +368,7 @@ async def test_help_lists_every_binding(sample: OpenedImage) -> None:
             "extract-file",
             "file-history",
             "filter-files",
+            "zoom the focused pane (again: back)",
         } <= actions
         await pilot.press("escape")
         assert isinstance(app.screen, ExplorerScreen)
@@ -422,7 +432,7 @@ async def test_findings_view_ranks_and_jumps_to_the_layer_and_path(sample: Opene
         layers = app.screen.query_one(LayerList)
         waste = [str(layers.get_cell_at(Coordinate(r, 2))).strip() for r in range(layers.row_count)]
         assert waste[2] == "2.4 MB"  # the pip cache and the build log of layer 2
-        details = str(app.screen.query_one(LayerDetails).render())
+        details = app.screen.query_one(LayerDetails).text
         assert "Story" in details and "login logs written" in details.lower()
         await pilot.press("f")
         assert isinstance(app.screen, FindingsScreen)

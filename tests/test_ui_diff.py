@@ -76,7 +76,7 @@ async def _explore(pair: tuple[Path, Path]) -> None:
                 "/app/old",
                 "/app/old/x",
             }
-            summary = app.screen.query_one("#image-summary")
+            summary = app.screen.query_one("#image-summary-text")
             assert "grew by 19 B" in str(summary.render())
             # Contents are not readable in a comparison: a clear message, not a crash.
             pane.focus()

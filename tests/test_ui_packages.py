@@ -222,17 +222,17 @@ def test_layer_details_list_the_package_changes(image: OpenedImage) -> None:
         app = LayerscopeApp(loaded=image)
         async with app.run_test(size=(200, 50)) as pilot:
             await pilot.pause()
-            first = str(app.screen.query_one(LayerDetails).content)
+            first = app.screen.query_one(LayerDetails).text
             await pilot.press("down")  # another layer: the details need the packages now
             await app.workers.wait_for_complete()
             await pilot.pause()
-            one = str(app.screen.query_one(LayerDetails).content)
+            one = app.screen.query_one(LayerDetails).text
             await pilot.press("down")
             await pilot.pause()
-            two = str(app.screen.query_one(LayerDetails).content)
+            two = app.screen.query_one(LayerDetails).text
             await pilot.press("up", "up")
             await pilot.pause()
-            zero = str(app.screen.query_one(LayerDetails).content)
+            zero = app.screen.query_one(LayerDetails).text
         return first, one, two, zero
 
     first, one, two, zero = asyncio.run(drive())

@@ -47,6 +47,30 @@ def test_first_screen(snap_compare: Snap, sample: OpenedImage) -> None:
     assert snap_compare(LayerscopeApp(loaded=sample), terminal_size=SIZE)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
+def test_cleanup_layer_at_every_size(
+    snap_compare: Snap, sample: OpenedImage, size: tuple[int, int]
+) -> None:
+    """Names first at the default terminal size and up: the layer that deleted the pip cache,
+    the cursor deep in it (the status line under the tree has its whole path)."""
+
+    async def cleanup(pilot: Pilot[Any]) -> None:
+        await pilot.press(*["down"] * 4)
+        await _select("root/.cache/pip/http/wheel3.bin")(pilot)
+
+    assert snap_compare(LayerscopeApp(loaded=sample), run_before=cleanup, terminal_size=size)
+
+
+def test_history_chosen_goes_to_the_layer(snap_compare: Snap, sample: OpenedImage) -> None:
+    async def chosen(pilot: Pilot[Any]) -> None:
+        await pilot.press(*["down"] * 4)
+        await _select("tmp/build.log")(pilot)
+        await pilot.press("i", "up", "enter")
+        await pilot.pause()
+
+    assert snap_compare(LayerscopeApp(loaded=sample), run_before=chosen, terminal_size=(80, 24))
+
+
 def test_useradd_layer_in_the_tree(snap_compare: Snap, sample: OpenedImage) -> None:
     app = LayerscopeApp(loaded=sample)
     assert snap_compare(app, press=["down", "tab"], terminal_size=SIZE)
@@ -95,4 +119,4 @@ def test_findings_view(snap_compare: Snap, sample: OpenedImage) -> None:
 
 def test_snapshots_are_committed() -> None:
     folder = Path(__file__).parent / "__snapshots__" / "test_ui_snapshots"
-    assert folder.is_dir() and len(list(folder.glob("*.svg"))) >= 7
+    assert folder.is_dir() and len(list(folder.glob("*.svg"))) >= 11

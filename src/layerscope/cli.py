@@ -258,6 +258,9 @@ def explore(args: argparse.Namespace) -> int:
         code = app.run()
     finally:
         spec.close()
+    if app.crash is not None:
+        # The app has closed and the terminal is restored: the crash handler takes it from here.
+        raise app.crash
     if app.load_error is not None:
         sys.stderr.write(f"layerscope: error: {app.load_error}\n")
         return EXIT_ERROR

@@ -13,7 +13,7 @@ from .cache import LayerCache
 from .layer import read_layer
 from .model import BlobRef, HistoryEntry, Image, Layer
 from .oci import layer_history
-from .sources.spec import ImageSpec
+from .sources.spec import ImageSpec, familiar_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,8 @@ def load_image(
     return Image(
         source=spec.source,
         format=spec.format,
-        name=spec.name,
+        # One image, one name: a docker-archive's `docker.io/x:1` is an OCI archive's `x:1`.
+        name=familiar_name(spec.name),
         config_digest=spec.config_digest,
         platform=spec.config.platform,
         layers=layers,

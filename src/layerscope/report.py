@@ -8,6 +8,7 @@ from .analysis import Analysis
 from .ci import RuleResult, Status, passed
 from .model import readable_command
 from .units import human_bytes
+from .wastedirs import waste_by_directory
 
 _COLORS = {Status.PASS: "\x1b[1;32m", Status.FAIL: "\x1b[1;31m", Status.SKIP: "\x1b[34m"}
 _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
@@ -41,15 +42,31 @@ def _waste_lines(analysis: Analysis) -> list[str]:
         f"    deleted:         {human_bytes(w.deleted_bytes)}",
         f"    deleted with their directory: {human_bytes(w.directory_deleted_bytes)}",
         f"    hidden by opaque directories: {human_bytes(w.opaque_hidden_bytes)}",
+        f"    replaced by another file type: {human_bytes(w.replaced_bytes)}",
     ]
-    if w.replaced_bytes:
-        lines.append(f"    replaced by another file type: {human_bytes(w.replaced_bytes)}")
     base = f"{w.base.layers} layer(s), {w.base.source}"
     if w.base.name:
         base += f", {w.base.name}"
     lines.append(f"  base image:        {base}")
     lines.append(f"  userWastedPercent: {_percent(w.user_wasted_percent)} of user layers")
     return lines
+
+
+def layers_text(layers: tuple[int, ...]) -> str:
+    """`layer 1`, `layers 1, 3`."""
+    return ("layer " if len(layers) == 1 else "layers ") + ", ".join(map(str, layers))
+
+
+def directory_lines(analysis: Analysis, limit: int = 10) -> list[str]:
+    """Waste by directory: `293 MB  /root/.cache/pip/  (1,891 files; deleted ...; layer 2)`."""
+    lines = []
+    for d in waste_by_directory(analysis.waste.files, limit):
+        files = "1 file" if d.files == 1 else f"{d.files:,} files"
+        lines.append(
+            f"  {human_bytes(d.reclaimable_bytes):>9}  {d.path}  "
+            f"({files}; {', '.join(d.causes)}; {layers_text(d.layers)})"
+        )
+    return lines or ["  none"]
 
 
 def ci_report(analysis: Analysis, results: list[RuleResult], color: bool) -> str:
@@ -106,12 +123,15 @@ def summary(analysis: Analysis, color: bool, limit: int = 15) -> str:
         _paint("Waste, layerscope model:", _BOLD, color),
         *_waste_lines(analysis),
         "",
+        _paint("Waste by directory:", _BOLD, color),
+        *directory_lines(analysis),
+        "",
         _paint("Largest waste:", _BOLD, color),
     ]
     for f in analysis.waste.files[:limit]:
         lines.append(
             f"  {human_bytes(f.reclaimable_bytes):>9}  {f.path}  "
-            f"({', '.join(f.causes)}; layers {', '.join(map(str, f.layers))})"
+            f"({', '.join(f.causes)}; {layers_text(f.layers)})"
         )
     if not analysis.waste.files:
         lines.append("  none")

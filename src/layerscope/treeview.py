@@ -46,7 +46,10 @@ class Row:
     is_dir: bool
     collapsed: bool
     size: int
-    """File size, or for a directory the sum of the files under it (as dive sums them)."""
+    """File size, or for a directory the sum of the files under it that are shown (the filter
+    and the hidden change kinds leave some out)."""
+    total_size: int
+    """The same sum over every file under it at this layer, whatever is hidden (as dive's)."""
 
 
 @dataclass(slots=True)
@@ -166,11 +169,19 @@ class TreeView:
         self._diff = diff.astype(np.int8)
         file_size = np.where(has, ix.v_size[cur], 0)
         # A removed file's bytes count only inside a directory that is itself removed.
+        self._file_size = file_size
+        self._size = self._sizes(self._shown)
+
+    def _sizes(self, counted: BoolArray) -> IntArray:
+        """Per path: the bytes of the `counted` files in its subtree."""
+        ix, file_size = self.index, self._file_size
+        # A removed file's bytes count only inside a directory that is itself removed.
         removed = self._diff == REMOVED
-        self._size = ix.subtree_sum(np.where(self._shown & ~removed, file_size, 0))
+        size = ix.subtree_sum(np.where(counted & ~removed, file_size, 0))
         if removed.any():  # a removed file or directory shows the size of what it removed
-            every = ix.subtree_sum(np.where(self._shown, file_size, 0))
-            self._size[removed] = every[removed]
+            every = ix.subtree_sum(np.where(counted, file_size, 0))
+            size[removed] = every[removed]
+        return size
 
     def _aggregated_diff(
         self, has: BoolArray, cur: IntArray, present: BoolArray, le: BoolArray
@@ -225,6 +236,8 @@ class TreeView:
         if self._match is not None:
             visible &= self._match
         self.match_count = int(visible.sum())
+        filtered = self._match is not None or bool(hidden_codes)
+        self._shown_size = self._sizes(visible) if filtered else self._size
         visible = visible | ix.has_descendant(visible)
         marks = np.zeros(ix.count + 1, dtype=np.int64)
         starts = np.flatnonzero(self._collapsed & visible)
@@ -274,7 +287,8 @@ class TreeView:
             entry=self.entry(node),
             is_dir=bool(self._dir[node]),
             collapsed=bool(self._collapsed[node]),
-            size=int(self._size[node]),
+            size=int(self._shown_size[node]),
+            total_size=int(self._size[node]),
         )
 
     def entry(self, node: int) -> Entry | None:

@@ -94,6 +94,14 @@ def textual_keys(spec: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+CONFIG_PLACES = (
+    "the first YAML file in $XDG_CONFIG_HOME/layerscope/, then dive's places "
+    "($XDG_CONFIG_HOME/dive/*.yaml, $XDG_CONFIG_DIRS/dive/*.yaml, ~/.config/dive/*.yaml, "
+    "~/.dive.yaml), or --config FILE"
+)
+"""Where settings are read from, in the words the help screen and the README both use."""
+
+
 def candidate_files(env: Mapping[str, str] | None = None) -> list[Path]:
     env = os.environ if env is None else env
     home = Path(env.get("HOME", str(Path.home())))

@@ -75,6 +75,18 @@ def normalize_ref(ref: str) -> str:
     return name + at + digest
 
 
+_HUB_PREFIXES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
+
+
+def familiar_name(name: str) -> str:
+    """The short form docker shows: `docker.io/library/busybox:1` -> `busybox:1`,
+    `docker.io/imglab/app:1` -> `imglab/app:1`; other registries and labels are kept."""
+    for prefix in _HUB_PREFIXES:
+        if name.startswith(prefix):
+            return name.removeprefix(prefix).removeprefix("library/")
+    return name
+
+
 def ref_matches(wanted: str, recorded: str) -> bool:
     if wanted == recorded or normalize_ref(wanted) == normalize_ref(recorded):
         return True

@@ -7,8 +7,9 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import WorkerFailed
 
-from ..errors import LayerscopeError
+from ..errors import ExitCode, LayerscopeError
 from ..findings.advice import Advice, advise
 from ..loader import Progress
 from ..session import OpenedImage
@@ -45,6 +46,8 @@ class LayerscopeApp(App[int]):
         self.ui_config = ui_config or UIConfig()
         self.what = what
         self.load_error: str | None = None
+        self.crash: BaseException | None = None
+        """The first unexpected exception: the app has closed and the caller reports it."""
 
     def on_mount(self) -> None:
         keymap = {action: ",".join(keys) for action, keys in self.ui_config.keys.items()}
@@ -85,6 +88,16 @@ class LayerscopeApp(App[int]):
         self.loaded = loaded
         self.switch_screen(ExplorerScreen(loaded, self.ui_config, advice))
 
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's own handler prints a full-screen traceback and exits 1, the code of a failed
+        # CI rule. Here the app only closes (the driver restores the terminal) and keeps the
+        # error, so the caller writes the traceback to a log and exits with INTERNAL.
+        if self.crash is None:
+            self.crash = error.error if isinstance(error, WorkerFailed) else error
+        self._return_code = ExitCode.INTERNAL
+        self._exception_event.set()  # a pilot waiting on the app stops waiting, as it would
+        self._close_messages_no_wait()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_rows(self.ui_config)))
 
@@ -116,6 +129,8 @@ def help_rows(config: UIConfig) -> list[tuple[str, str, str]]:
     for action in DEFAULT_KEYS:
         keys = config.keys.get(action, ())
         rows.append((_WHERE.get(action, "everywhere"), action, ", ".join(keys)))
+    rows.append(("everywhere", "zoom the focused pane (again: back)", "z"))
     rows.append(("everywhere", "suspend", "ctrl+z"))
+    rows.append(("file history", "go to that layer, cursor on the path", "enter"))
     rows.append(("everywhere", "mouse", "click selects, click again opens, wheel scrolls"))
     return rows

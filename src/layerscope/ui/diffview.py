@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from rich.text import Text
-from textual.widgets import Static
 
 from ..analysis import analyse
 from ..errors import ContentError
@@ -23,6 +22,7 @@ from ..session import OpenedImage
 from ..sources.spec import ImageSpec
 from ..uiconfig import UIConfig
 from .app import LayerscopeApp
+from .imagepane import ImageSummary
 from .panes import LayerList
 
 
@@ -110,5 +110,5 @@ class DiffApp(LayerscopeApp):
         if layers:
             layers.first().move_cursor(row=1)
         # The figures of the synthetic two-layer stack mean nothing; the comparison's do.
-        for widget in self.screen.query("#image-summary").results(Static):
+        for widget in self.screen.query(ImageSummary):
             widget.update(Text(self.summary))

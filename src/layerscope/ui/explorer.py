@@ -6,13 +6,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from rich.style import Style
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -26,17 +25,30 @@ from ..findings.secure import secure
 from ..loader import ProgressFn
 from ..session import OpenedImage
 from ..treeindex import Match
-from ..treeview import TreeView, ViewOptions
+from ..treeview import Row, TreeView, ViewOptions
 from ..uiconfig import UIConfig
 from .findings_view import FindingsScreen, Target
-from .fmt import CHANGE_STYLE
+from .imagepane import ImageDetails, ImageSummary, WasteList
 from .packages_view import PackageData, PackagesScreen, PackageTarget
-from .panes import ImageDetails, LayerDetails, LayerList, WasteList, layer_details
+from .panes import LayerDetails, LayerList, layer_details
 from .screens import HistoryScreen, PromptScreen, ViewerScreen
 from .treepane import FileTreePane
+from .treestatus import header_text, status_text
 
 Loader = Callable[[ProgressFn], OpenedImage]
 """Reads the image (in a worker thread) and builds its tree index before the first frame."""
+
+
+_STATUS_LINES = 3
+"""At most this many lines under the tree for the cursor's row (a longer path is cut)."""
+_WIDE_HEADER = 72
+"""Below this width the tree's header names the change kinds by their keys' letters."""
+
+
+class Zoomable(Vertical):
+    """A column that `z` puts on the whole screen (the tree with its header and status)."""
+
+    ALLOW_MAXIMIZE = True
 
 
 class ExplorerScreen(Screen[None]):
@@ -60,6 +72,7 @@ class ExplorerScreen(Screen[None]):
         Binding("ctrl+g,colon", "jump", "Go to path", id="jump-to-path", priority=True),
         Binding("f", "findings", "Findings", id="findings"),
         Binding("p", "packages", "Packages", id="packages"),
+        Binding("z", "zoom", "Zoom", id="zoom-pane"),
     ]
 
     def __init__(
@@ -71,6 +84,7 @@ class ExplorerScreen(Screen[None]):
         self.ui_config = ui_config
         self.packages = PackageData(self, loaded)
         self._filtering = False
+        self._status_lines = 1
         options = ViewOptions(layer=0, aggregated=ui_config.aggregated, hidden=ui_config.hidden)
         self.tree_view = TreeView(loaded.index, options)
         if ui_config.collapse_dirs:
@@ -92,7 +106,7 @@ class ExplorerScreen(Screen[None]):
                 image = ImageDetails(self.analysis, id="image-details")
                 image.border_title = "Image details"
                 yield image
-            with Vertical(id="right"):
+            with Zoomable(id="right"):
                 yield Static(id="tree-header")
                 # Always there (one line): focusing a hidden input would lose the keys typed
                 # right after "/" while it appears.
@@ -102,6 +116,7 @@ class ExplorerScreen(Screen[None]):
                 pane = FileTreePane(self.tree_view, self.ui_config.show_attributes, id="file-tree")
                 pane.border_title = "Current layer contents"
                 yield pane
+                yield Static(id="tree-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -109,11 +124,32 @@ class ExplorerScreen(Screen[None]):
         self._show_layer(0)
 
     def action_cycle(self, step: int) -> None:
-        """dive's tab toggles layers and file tree; the waste list is the third stop."""
-        panes = [self.query_one(LayerList), self.query_one(FileTreePane), self.query_one(WasteList)]
+        """dive's tab toggles layers and file tree; the details panes follow."""
+        panes = [
+            self.query_one(LayerList),
+            self.query_one(FileTreePane),
+            self.query_one(LayerDetails),
+            self.query_one(ImageSummary),
+            self.query_one(WasteList),
+        ]
         now = next((i for i, p in enumerate(panes) if p.has_focus), -1)
-        # set_focus now, not focus() (deferred): keys typed right after tab reach the new pane.
-        self.set_focus(panes[(now + step) % len(panes)])
+        self.focus_pane(panes[(now + step) % len(panes)])
+
+    def focus_pane(self, pane: Widget) -> None:
+        """Focus `pane` now (not focus(), deferred: keys typed right after tab must reach it);
+        out of a zoom first, after which the other panes can take the focus once laid out."""
+        if self.maximized is None:
+            self.set_focus(pane)
+            return
+        self.minimize()
+        self.call_after_refresh(self.set_focus, pane)
+
+    def action_zoom(self) -> None:
+        """The focused pane on the whole screen, or back (what does not fit is a key away)."""
+        if self.maximized is not None:
+            self.minimize()
+        elif self.focused is not None:
+            self.maximize(self.focused)
 
     # -- layers -------------------------------------------------------------------------------
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -147,24 +183,26 @@ class ExplorerScreen(Screen[None]):
 
     def _header(self) -> None:
         v = self.tree_view
-        counts = v.counts()
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for change in (Change.ADDED, Change.REMOVED, Change.MODIFIED, Change.UNMODIFIED):
-            hidden = change in v.options.hidden
-            style = CHANGE_STYLE[change] + Style(strike=hidden, dim=hidden)
-            text.append(f"■ {change.value} {counts[change]:,}", style=style)
-            text.append("  ")
-        text.append("│ sort: ", style="dim")
-        text.append("size ↓" if v.options.sort_by_size else "name", style="bold")
-        if self._filtering:
-            text.append("  │ filtering…", style="cyan")
-        elif v.options.pattern is not None:
-            text.append(f"  │ {v.match_count:,} match", style="cyan bold")
-        self.query_one("#tree-header", Static).update(text)
+        header = self.query_one("#tree-header", Static)
+        # layout=False: one line, always; a layout pass on every key costs a frame.
+        short = header.size.width < _WIDE_HEADER
+        header.update(header_text(v, self._filtering, short), layout=False)
         pane = self.query_one(FileTreePane)
-        row = pane.current()
-        where = f"{pane.cursor + 1:,}/{len(v):,}"
-        pane.border_subtitle = f"{row.path}  {row.change.value}  {where}" if row else "empty"
+        pane.border_subtitle = f"{pane.cursor + 1:,}/{len(v):,}" if len(v) else "empty"
+        self._status(pane)
+
+    def _status(self, pane: FileTreePane) -> None:
+        """The line(s) under the tree; the layout is redone only when their number changes."""
+        status = self.query_one("#tree-status", Static)
+        width = max(1, status.size.width - 2)
+        text = status_text(pane.current(), width)
+        lines = min(_STATUS_LINES, len(text.wrap(self.app.console, width)))
+        if lines == self._status_lines:
+            status.update(text, layout=False)
+            return
+        self._status_lines = lines
+        status.styles.height = lines
+        status.update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While the filter is being typed, "/" and ":" are characters of the regex.
@@ -175,9 +213,12 @@ class ExplorerScreen(Screen[None]):
 
     # -- filter -------------------------------------------------------------------------------
     def action_filter(self) -> None:
-        self.set_focus(self.query_one("#filter", Input))
+        self.focus_pane(self.query_one("#filter", Input))
 
     def action_close_filter(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
         box = self.query_one("#filter", Input)
         if box.value or box.has_focus:
             box.value = ""
@@ -222,7 +263,9 @@ class ExplorerScreen(Screen[None]):
             self.set_focus(self.query_one(FileTreePane))
 
     # -- jumping and choosing -----------------------------------------------------------------
-    def show_path(self, path: str) -> bool:
+    def show_path(self, path: str, layer: int | None = None) -> bool:
+        """The cursor on `path` at `layer`; without one, where it is shown now, or else at the
+        last layer that wrote or deleted it."""
         node = self.loaded.index.find(path)
         if node is None:
             return False
@@ -230,13 +273,21 @@ class ExplorerScreen(Screen[None]):
         if self.tree_view.position(node) is None:
             self.tree_view.expand_to(node)
         versions = self.loaded.index.versions(node)
-        if self.tree_view.position(node) is None and versions:
-            # Not at this layer: the last layer that wrote or deleted it (the layer list's own
-            # highlight event follows later and finds the view already there).
-            self._show_layer(versions[-1][0])
-            self.query_one(LayerList).move_cursor(row=versions[-1][0])
+        if layer is None and self.tree_view.position(node) is None and versions:
+            layer = versions[-1][0]
+        if layer is not None and layer != self.tree_view.options.layer:
+            # The layer list's own highlight event follows later and finds the view there.
+            self._show_layer(layer)
+            self.query_one(LayerList).move_cursor(row=layer)
         pane.select(node)
-        self.set_focus(pane)
+        self.focus_pane(pane)
+        if self.tree_view.position(node) is None:
+            kinds = ", ".join(sorted(c.value for c in self.tree_view.options.hidden)) or "none"
+            self.notify(
+                f"{path} is not shown: the filter or the hidden kinds ({kinds}) leave it out",
+                severity="warning",
+                markup=False,
+            )
         return True
 
     def action_jump(self) -> None:
@@ -296,17 +347,36 @@ class ExplorerScreen(Screen[None]):
         self.show_path(path)
 
     def on_waste_list_chosen(self, event: WasteList.Chosen) -> None:
-        self.show_path(event.wasted.path)
+        self.show_path(event.path)
 
     def on_file_tree_pane_requested(self, event: FileTreePane.Requested) -> None:
         row, layer = event.row, self.tree_view.options.layer
         path = row.path.lstrip("/")
         if event.what == "history":
-            self.app.push_screen(HistoryScreen(self.analysis.image, self.loaded.index, row.node))
+            self._history(row)
         elif event.what == "view":
-            self.app.push_screen(ViewerScreen(self.loaded.blobs, self.analysis.tree, path, layer))
+            self._view(row, path, layer)
         elif event.what == "extract":
             self._extract(path, layer)
+
+    def _history(self, row: Row) -> None:
+        def chosen(layer: int | None) -> None:
+            if layer is not None:
+                self.show_path(row.path, layer)
+
+        screen = HistoryScreen(self.analysis.image, self.loaded.index, row.node)
+        self.app.push_screen(screen, chosen)
+
+    def _view(self, row: Row, path: str, layer: int) -> None:
+        note = ""
+        if row.change is Change.REMOVED:
+            # Deleted: show the version it deleted, as it was in the layer below the deletion.
+            versions = self.loaded.index.versions(row.node)
+            deleted = [v for v, change, _ in versions if v <= layer and change is Change.REMOVED]
+            note = f" (deleted at layer {deleted[-1]})" if deleted else ""
+            layer = deleted[-1] - 1 if deleted else layer
+        screen = ViewerScreen(self.loaded.blobs, self.analysis.tree, path, layer, note)
+        self.app.push_screen(screen)
 
     def _extract(self, path: str, layer: int) -> None:
         def done(dest: str | None) -> None:

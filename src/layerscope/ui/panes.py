@@ -1,22 +1,18 @@
-"""The left column: the layer list, the selected layer's details and the image's details."""
+"""The layer list and the selected layer's details."""
 
 from __future__ import annotations
 
-import math
-
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from ..analysis import Analysis, WastedFile
-from ..model import Layer, readable_command
+from ..analysis import Analysis
+from ..model import Layer
 from ..units import human_bytes
-
-
-def _percent(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{100 * value:.1f} %"
+from .fmt import command_text
 
 
 class LayerList(DataTable[Text]):
@@ -50,7 +46,7 @@ class LayerList(DataTable[Text]):
         self.add_column("Waste", key="waste")
         self.add_column("Command", key="command")
         for layer in self.analysis.image.layers:
-            command = readable_command(layer.history.created_by).replace("\n", " ↵ ")
+            command = command_text(layer.history.created_by, whole=False).replace("\n", " ↵ ")
             back = self.recoverable[layer.index] if layer.index < len(self.recoverable) else 0
             # Text cells: a command is data, never markup or :emoji: codes ("app:x:1000").
             self.add_row(
@@ -64,19 +60,21 @@ class LayerList(DataTable[Text]):
         self.post_message(self.CompareMode(bool(aggregated)))
 
 
-_MODE = {True: "aggregated changes since layer 0", False: "this layer's changes"}
+_MODE = {True: "changes since layer 0", False: "this layer's changes"}
 
 
 def layer_details(
     layer: Layer, aggregated: bool, story: str = "", packages: Text | None = None
 ) -> Text:
+    """Everything about one layer: first its whole command, build arguments included, and
+    its story (what it did, from the findings), its package changes, then digests and sizes."""
     h = layer.history
     text = Text()
+    text.append("Layer ", style="bold")
+    text.append(f"{layer.index}, {_MODE[aggregated]}\n")
+    text.append(command_text(h.created_by) if h.created_by else "(no command recorded)")
+    text.append("\n")
     rows: list[tuple[str, str | Text]] = [
-        (
-            "Layer",
-            f"{layer.index}   (showing {_MODE[aggregated]})",
-        ),
         ("Digest", layer.blob_digest),
         ("DiffID", layer.diff_id),
         ("Size", f"{human_bytes(layer.size)} ({layer.size:,} bytes in files)"),
@@ -86,96 +84,34 @@ def layer_details(
     if h.comment:
         rows.append(("Comment", h.comment))
     if packages is not None:
-        rows.insert(1, ("Pkgs", packages))  # the layer's package changes, largest first
+        rows.insert(0, ("Pkgs", packages))  # the layer's package changes, after the story
     if story:
-        rows.insert(1, ("Story", story))  # first: what the layer did, before its digests
+        rows.insert(0, ("Story", story))  # what the layer did, before its digests
     for label, value in rows:
-        text.append(f"{label:>7} ", style="bold")
+        text.append(f"\n{label:>7} ", style="bold")
         text.append(value)
-        text.append("\n")
-    text.append(" Command ", style="bold")
-    text.append(h.created_by or "(none recorded)")
     return text
 
 
-class LayerDetails(Static):
-    """Digest, diff_id, sizes, media type, created and the full command of one layer."""
+class LayerDetails(VerticalScroll, can_focus=True):
+    """Digest, diff_id, sizes, media type, created and the whole command of one layer, wrapped;
+    focus it (tab) to scroll a long command, `z` to give it the screen."""
 
-
-def image_summary(analysis: Analysis) -> Text:
-    image, d, w = analysis.image, analysis.dive, analysis.waste
-    text = Text()
-    deleted = w.deleted_bytes + w.directory_deleted_bytes
-    rows = [
-        ("Image", f"{image.name}  ({image.format}, {image.platform or 'unknown platform'})"),
-        (
-            "Size",
-            f"{human_bytes(image.size)} in files, {human_bytes(image.compressed_size)} stored",
-        ),
-        (
-            "dive",
-            f"efficiency score {int(100 * d.efficiency)} %, potential wasted space "
-            f"{human_bytes(d.wasted_bytes)}, "
-            f"user wasted {_percent(d.reported_user_wasted_percent)}",
-        ),
-        (
-            "Waste",
-            f"{human_bytes(w.reclaimable_bytes)} stored but never shipped "
-            f"(efficiency {_percent(w.efficiency)}): overwritten "
-            f"{human_bytes(w.overwritten_bytes)} ({human_bytes(w.identical_rewrite_bytes)} "
-            f"rewritten unchanged), deleted {human_bytes(deleted)}, opaque-hidden "
-            f"{human_bytes(w.opaque_hidden_bytes)}, replaced {human_bytes(w.replaced_bytes)}",
-        ),
-        ("Base", f"{w.base.layers} layer(s), {w.base.source}" + _named(w.base.name)),
-    ]
-    for label, value in rows:
-        text.append(f"{label:>5} ", style="bold")
-        text.append(value + "\n")
-    text.rstrip()
-    return text
-
-
-def _named(name: str) -> str:
-    return f", {name}" if name else ""
-
-
-class WasteList(DataTable[Text]):
-    """Inefficient files, largest reclaimable first; choosing one shows it in the file tree."""
-
+    ALLOW_MAXIMIZE = True
     BINDINGS = [
-        Binding("k", "cursor_up", "Up", show=False, id="up"),
-        Binding("j", "cursor_down", "Down", show=False, id="down"),
+        Binding("k", "scroll_up", "Up", show=False),
+        Binding("j", "scroll_down", "Down", show=False),
     ]
 
-    class Chosen(Message):
-        def __init__(self, wasted: WastedFile) -> None:
-            super().__init__()
-            self.wasted = wasted
+    def compose(self) -> ComposeResult:
+        yield Static(id="layer-details-text")
 
-    def __init__(self, analysis: Analysis, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
-        self.wasted_files = analysis.waste.files
+    def update(self, text: Text) -> None:
+        self.query_one("#layer-details-text", Static).update(text)
+        self.scroll_home(animate=False)
 
-    def on_mount(self) -> None:
-        self.add_columns("Copies", "Wasted", "Why", "Path")
-        for f in self.wasted_files:
-            self.add_row(
-                Text(str(f.copies)),
-                Text(f"{human_bytes(f.reclaimable_bytes):>8}"),
-                Text(", ".join(f.causes)),
-                Text(f.path),
-            )
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.post_message(self.Chosen(self.wasted_files[event.cursor_row]))
-
-
-class ImageDetails(Vertical):
-    def __init__(self, analysis: Analysis, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.analysis = analysis
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(image_summary(self.analysis), id="image-summary")
-        yield WasteList(self.analysis, id="waste-list")
+    @property
+    def text(self) -> str:
+        """What the pane shows, as plain text."""
+        content = self.query_one("#layer-details-text", Static).content
+        return content.plain if isinstance(content, Text) else str(content)

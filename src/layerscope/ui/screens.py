@@ -17,10 +17,11 @@ from ..content import read_file
 from ..errors import LayerscopeError
 from ..filetree import Change, FileTree
 from ..loader import Progress
-from ..model import BlobRef, Image, readable_command
+from ..model import BlobRef, Image
 from ..treeindex import TreeIndex
+from ..uiconfig import CONFIG_PLACES
 from ..units import human_bytes
-from .fmt import CHANGE_STYLE, mode_string, owner
+from .fmt import CHANGE_STYLE, command_text, mode_string, owner
 
 _SYNTAX_LIMIT = 256 * 1024
 
@@ -59,9 +60,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(
-                "Keys  (change them in ~/.config/layerscope/config.yaml or dive's .dive.yaml)"
-            )
+            yield Label(Text(f"Keys  (change them in {CONFIG_PLACES})"), id="help-title")
             table: DataTable[Text] = DataTable(cursor_type="row", id="help-table")
             yield table
             yield Label("esc closes", classes="hint")
@@ -74,10 +73,11 @@ class HelpScreen(ModalScreen[None]):
         self.set_focus(table)
 
 
-class HistoryScreen(ModalScreen[None]):
-    """Every layer that added, changed or deleted a path, with sizes and the command."""
+class HistoryScreen(ModalScreen[int | None]):
+    """Every layer that added, changed or deleted a path, with sizes and the command; choosing a
+    row returns its layer (the explorer goes there, with the cursor on the path)."""
 
-    BINDINGS = [Binding("escape,q,i", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q,i", "close", "Close")]
 
     def __init__(self, image: Image, index: TreeIndex, node: int) -> None:
         super().__init__()
@@ -90,16 +90,17 @@ class HistoryScreen(ModalScreen[None]):
         with Vertical(id="dialog"):
             yield Label(Text.assemble(("History of ", "bold"), path), id="history-title")
             yield DataTable(cursor_type="row", id="history-table")
-            yield Label("esc closes", classes="hint")
+            yield Label("enter goes to that layer, esc closes", classes="hint")
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
         table.add_columns("Layer", "Change", "Size", "Mode", "Owner", "Command")
         versions = self.index.versions(self.node_index)
+        self.version_layers = [layer for layer, _, _ in versions]
         if not versions:
             table.add_row(*map(Text, ("", "implicit", "", "", "", "a directory no layer wrote")))
         for layer, change, entry in versions:
-            cmd = readable_command(self.image.layers[layer].history.created_by)
+            cmd = command_text(self.image.layers[layer].history.created_by, whole=False)
             label = "deleted" if change is Change.REMOVED else change.value
             if change is Change.UNMODIFIED:
                 label = "rewritten, same"
@@ -112,6 +113,16 @@ class HistoryScreen(ModalScreen[None]):
                 Text(cmd.replace("\n", " ↵ ")),
             )
         self.set_focus(table)
+        if self.version_layers:
+            table.move_cursor(row=len(self.version_layers) - 1)  # the latest change first in view
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.cursor_row < len(self.version_layers):
+            self.dismiss(self.version_layers[event.cursor_row])
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
 
 def hexdump(data: bytes) -> str:
@@ -140,9 +151,10 @@ class ViewerScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,v", "dismiss", "Close")]
 
     def __init__(
-        self, blobs: tuple[BlobRef, ...], file_tree: FileTree, path: str, layer: int
+        self, blobs: tuple[BlobRef, ...], file_tree: FileTree, path: str, layer: int, note: str = ""
     ) -> None:
         super().__init__()
+        self.note = note
         self.blobs = blobs
         self.file_tree = file_tree
         self.file_path = path
@@ -151,7 +163,8 @@ class ViewerScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(Text(f"/{self.file_path} at layer {self.layer_index}"), id="viewer-title")
+            title = f"/{self.file_path} at layer {self.layer_index}{self.note}"
+            yield Label(Text(title), id="viewer-title")
             with VerticalScroll(id="viewer-body"):
                 yield Static("reading…", id="viewer-content")
             yield Label("esc closes", classes="hint", id="viewer-status")

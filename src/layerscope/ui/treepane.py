@@ -8,6 +8,7 @@ one layer at a time) and `render_line` formats just the visible ones.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
@@ -19,7 +20,7 @@ from textual.strip import Strip
 
 from ..filetree import Change
 from ..treeview import Row, TreeView
-from .fmt import CHANGE_STYLE, mode_string, owner, size_text
+from .fmt import CHANGE_STYLE, mode_string, owner, shorten_middle, size_text
 
 _DIM = Style(dim=True)
 _CURSOR = Style(reverse=True)
@@ -219,22 +220,79 @@ class FileTreePane(ScrollView, can_focus=True):
         return strip.extend_cell_length(width)
 
     def _segments(self, row: Row) -> list[Segment]:
-        segs: list[Segment] = []
-        if self.show_attributes:
-            entry = row.entry
-            attrs = (
-                f"{mode_string(entry, row.is_dir)} {owner(entry):>11} {size_text(row.size):>9}  "
-            )
-            segs.append(Segment(attrs, _DIM if row.change is Change.UNMODIFIED else None))
-        guide = "".join("│   " if more else "    " for more in row.guides)
-        guide += "└── " if row.last else "├── "
+        width = self.size.width
+        attrs = self._attributes(row, self.attribute_columns(width)) if self.show_attributes else ""
+        segs = [Segment(attrs, _DIM if row.change is Change.UNMODIFIED else None)] if attrs else []
+        narrow = width - len(attrs) < _NARROW
+        # Narrow: two-cell guides, so deep paths keep room for their names.
+        bar, gap, tee, corner = ("│ ", "  ", "├ ", "└ ") if narrow else _GUIDES
+        guide = "".join(bar if more else gap for more in row.guides) + (corner if row.last else tee)
         segs.append(Segment(guide, _DIM))
         style = CHANGE_STYLE[row.change]
-        if row.is_dir and row.collapsed:
-            segs.append(Segment("⊕ ", style))
-        segs.append(Segment(row.name + ("/" if row.is_dir else ""), style + Style(bold=row.is_dir)))
+        mark = "⊕ " if row.is_dir and row.collapsed else ""
+        name = row.name + ("/" if row.is_dir else "")
+        room = width - len(attrs) - len(guide) - len(mark)
+        if len(name) > room:  # names give way last: cut in the middle, the end stays
+            name = shorten_middle(name, max(room, 8))
+        if mark:
+            segs.append(Segment(mark, style))
+        segs.append(Segment(name, style + Style(bold=row.is_dir)))
         entry = row.entry
         if entry is not None and entry.linkname:
             arrow = " → " if entry.kind.value == "symlink" else " ⇒ /"
             segs.append(Segment(arrow + entry.linkname, _LINK))
         return segs
+
+    def attribute_columns(self, width: int) -> Columns:
+        """Which attributes fit beside the names at this width: they shrink and then go before
+        a name is cut (`ctrl+b` shows or hides them; the cursor's are under the pane)."""
+        filtered = self.tree_view.options.pattern is not None or bool(self.tree_view.options.hidden)
+        size_width = _SIZE_OF if filtered else _SIZE
+        choices = [Columns(True, True, size_width), Columns(True, False, size_width)]
+        choices.append(Columns(False, False, size_width))
+        for cols in choices:
+            if width - cols.width >= _NAMES:
+                return cols
+        small = choices[-1]
+        return small if width - small.width >= _NAMES_MIN else Columns(False, False, 0)
+
+    @staticmethod
+    def _attributes(row: Row, cols: Columns) -> str:
+        if not cols.width:
+            return ""
+        parts = []
+        if cols.mode:
+            parts.append(mode_string(row.entry, row.is_dir))
+        if cols.owner:
+            parts.append(f"{owner(row.entry):>11}")
+        parts.append(f"{size_cell(row):>{cols.size}}")
+        return " ".join(parts) + "  "
+
+
+def size_cell(row: Row) -> str:
+    """The size of what is shown, and the whole size beside it where a filter hides some."""
+    shown = size_text(row.size)
+    if row.size == row.total_size:
+        return shown
+    return f"{shown} of {size_text(row.total_size)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    mode: bool
+    owner: bool
+    size: int
+    """The size column's width; 0: no attributes at all."""
+
+    @property
+    def width(self) -> int:
+        if not self.size:
+            return 0
+        return self.size + 2 + (11 if self.mode else 0) + (12 if self.owner else 0)
+
+
+_SIZE, _SIZE_OF = 9, 19
+_NAMES, _NAMES_MIN, _NARROW = 36, 24, 32
+"""Cells wanted for guides and names beside the attributes, the least, and below which the
+tree draws two-cell guides."""
+_GUIDES = ("│   ", "    ", "├── ", "└── ")
