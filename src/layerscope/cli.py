@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="an image archive or OCI layout (PATH, PATH:name:tag, docker-archive://PATH, "
         "oci-archive://PATH), docker://NAME, podman://NAME, "
         "registry://HOST[:PORT]/REPO[:TAG|@DIGEST], or a NAME (the local engine, else the "
-        "registry); 'layerscope cache' shows and prunes the layer cache",
+        "registry); 'layerscope cache' shows and prunes the layer cache; 'layerscope scan' "
+        "analyses a fleet of images ('layerscope scan --help')",
     )
     p.add_argument(
         "-j",
@@ -292,6 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv[:1] == ["cache"]:
             return cache_command(argv[1:])
+        if argv[:1] == ["scan"]:
+            from .fleet.command import main as scan_main  # noqa: PLC0415  (an optional extra)
+
+            return scan_main(argv[1:])
         args = build_parser().parse_args(argv)
         return run(args)
     except LayerscopeError as exc:
