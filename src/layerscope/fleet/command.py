@@ -8,7 +8,7 @@ in the file: `--resume` continues).
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import os
 import shutil
 import sys
@@ -75,7 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def missing_extra() -> list[str]:
-    return [name for name in NEEDS if importlib.util.find_spec(name) is None]
+    missing = []
+    for name in NEEDS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
 
 
 def _note(text: str) -> None:
@@ -106,9 +112,15 @@ def _refs(args: argparse.Namespace) -> list[str]:
             if not found:
                 raise ImageNotFound(f"{target}: no image archives or OCI layouts in it")
             refs += found
+        elif not sep and _looks_like_path(target) and not Path(target).exists():
+            raise ImageNotFound(f"{target}: no such file or directory")
         else:
             refs.append(target)
     return list(dict.fromkeys(refs))
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.startswith(("/", "./", "../", "~")) or text.endswith((".tar", ".tar.gz", ".tgz"))
 
 
 def run(args: argparse.Namespace) -> int:

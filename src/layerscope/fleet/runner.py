@@ -8,12 +8,11 @@ Dask gives it to; the images that hold it are assembled from that result whereve
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import importlib.util
 import logging
 import os
 import time
+import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -58,22 +57,28 @@ def _client(cluster: Cluster) -> tuple[Client, LocalCluster | None]:
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if cluster.scheduler:
         return Client(cluster.scheduler, timeout="20s"), None
-    dashboard = ":0" if importlib.util.find_spec("bokeh") else None
     local = LocalCluster(
         n_workers=cluster.workers or os.cpu_count() or 1,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=dashboard,
+        dashboard_address=":0",  # a free port: scans side by side never collide
         silence_logs=logging.ERROR,
     )
     return Client(local), local
 
 
 def _dashboard(client: Client) -> str:
-    with contextlib.suppress(Exception):  # the scheduler's services, as it reports them
-        if "dashboard" in client.scheduler_info().get("services", {}):
-            return str(client.dashboard_link)
-    return ""
+    """The dashboard's address, when the scheduler serves one (it may lack bokeh, or run with
+    --no-dashboard and still own the port for its health routes)."""
+    if "dashboard" not in client.scheduler_info().get("services", {}):
+        return ""
+    link = str(client.dashboard_link)
+    try:
+        with urllib.request.urlopen(link, timeout=2) as response:
+            ok = response.status == 200 and b"needs bokeh" not in response.read(1 << 16)
+    except OSError:
+        ok = False
+    return link if ok else ""
 
 
 def _short(text: str) -> str:
