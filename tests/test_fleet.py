@@ -7,7 +7,6 @@ counted by digest: each distinct layer must be read exactly once for the whole f
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -37,7 +36,16 @@ from layerscope.findings.model import (
 )
 from layerscope.fleet import rows, targets, tasks
 from layerscope.fleet.store import ScanStore
-from servers import Faults, Proxy, Registry, free_port, skopeo_copy, start_proxy, start_registry
+from servers import (
+    Faults,
+    Proxy,
+    Registry,
+    free_port,
+    podman_env,
+    skopeo_copy,
+    start_proxy,
+    start_registry,
+)
 
 from conftest import ROOT
 from imagebuilder import (
@@ -232,7 +240,7 @@ def scanned(
     proc = subprocess.run(
         [str(BIN / "layerscope"), "scan", f"registry://{fleet.proxy.host}",
          "--scheduler", dask_cluster.address, "--out", str(out / "fleet.duckdb"),
-         "--parquet", str(out / "parquet")],
+         "--parquet", str(out / "parquet"), "--json-digest"],
         capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "XDG_CACHE_HOME": str(out / "driver-cache")},
     )  # fmt: skip
@@ -293,8 +301,8 @@ def test_results_equal_layerscope_json_alone(
     for image, sha, reclaimable, size, layers in got:
         out = tmp_path / "one.json"
         assert main(["--json", str(out), "--no-cache", str(image)]) == 0
-        assert hashlib.sha256(out.read_bytes()).hexdigest() == sha, image
         doc = json.loads(out.read_text())
+        assert rows.canonical_sha256(doc) == sha, image
         assert doc["layerscope"]["waste"]["reclaimableBytes"] == reclaimable
         assert doc["image"]["sizeBytes"] == size and len(doc["layer"]) == layers
         files = _query(scanned.db, """SELECT count(DISTINCT path), coalesce(sum(bytes), 0)
@@ -345,6 +353,27 @@ def test_resume_skips_finished_images(
     assert reads[fleet.broken_digest.rsplit("/", 1)[-1]] == 1
     assert sum(reads.values()) == 3  # its config (plan, layer) and its corrupt layer, no other
     assert _query(db, "SELECT count(*) FROM images") == [(len(fleet.images),)]
+
+
+def test_reference_file_with_a_missing_image(
+    fleet: Fleet, dask_cluster: DaskCluster, tmp_path: Path
+) -> None:
+    listing = tmp_path / "images.txt"
+    listing.write_text(
+        f"# two images and one that is not there\n{fleet.ref(fleet.images[0])}\n\n"
+        f"{fleet.ref('nosuch/repo:1')}\n{fleet.ref(fleet.images[1])}\n"
+    )
+    db = tmp_path / "list.duckdb"
+    code = main(["scan", "--from", str(listing), "--scheduler", dask_cluster.address,
+                 "--out", str(db)])  # fmt: skip
+    assert code == 1
+    got = _query(db, "SELECT image, status, stage, error FROM images ORDER BY image")
+    assert [(i, s) for i, s, _, _ in got] == sorted(
+        [(fleet.ref(fleet.images[0]), "ok"), (fleet.ref(fleet.images[1]), "ok"),
+         (fleet.ref("nosuch/repo:1"), "failed")]
+    )  # fmt: skip
+    failed = next(row for row in got if row[1] == "failed")
+    assert failed[2] == "plan" and "not found (404)" in str(failed[3])
 
 
 def test_killed_worker_mid_scan(fleet: Fleet, tmp_path: Path) -> None:
@@ -401,6 +430,52 @@ def test_directory_of_archives_on_the_local_cluster(tmp_path: Path) -> None:
     assert main(["scan", str(folder), "--workers", "1", "--out", str(again),
                  "--cache-dir", str(tmp_path / "cache")]) == 0  # fmt: skip
     assert _query(again, "SELECT count(*) FILTER (parsed) FROM layers") == [(0,)]  # from cache
+
+
+def test_progress_line_on_a_terminal(tmp_path: Path) -> None:
+    if not Path("/usr/bin/tmux").exists():
+        pytest.skip("needs tmux")
+    from terminal import Terminal
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in (0, 1, 2):
+        write_docker_archive(_app(i), folder / f"app{i}.tar")
+    command = (f"XDG_CACHE_HOME={tmp_path / 'cache'} {BIN / 'layerscope'} scan {folder} "
+               f"--workers 1 --out {tmp_path / 'p.duckdb'}; echo EXIT=$?; sleep 60")  # fmt: skip
+    term = Terminal.start(tmp_path / "tmux.sock", "scan", command, (140, 20))
+    try:
+        term.wait(lambda s: "EXIT=" in s, "the scan to end", timeout=120)
+        screen = term.screen(join=True)
+    finally:
+        term.stop()
+    assert "EXIT=0" in screen
+    # The last state of the live line: everything done, nothing failed.
+    assert re.search(r"\[#{24}\] images 3/3  layers 10/10  [0-9.]+ kB read  errors 0", screen), (
+        screen
+    )
+
+
+def test_every_image_of_podman(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not Path("/usr/bin/podman").exists():
+        pytest.skip("needs podman (apt-get install podman)")
+    env = podman_env(tmp_path / "podman")
+    for i in (0, 4):
+        archive = write_docker_archive(_app(i), tmp_path / f"app{i}.tar")
+        subprocess.run(["podman", "load", "-q", "-i", str(archive)], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+    monkeypatch.setenv("CONTAINERS_STORAGE_CONF", env["CONTAINERS_STORAGE_CONF"])
+    db = tmp_path / "podman.duckdb"
+    assert main(["scan", "podman://", "--workers", "1", "--out", str(db), "--json-digest"]) == 0
+    got = _query(db, "SELECT image, status, document_sha256 FROM images ORDER BY image")
+    assert [(str(i).rsplit("/", 1)[-1], s) for i, s, _ in got] == [
+        ("app0:latest", "ok"), ("app4:latest", "ok"),
+    ]  # fmt: skip
+    for image, _, sha in got:
+        assert str(image).startswith("podman://")
+        out = tmp_path / "one.json"
+        assert main(["--json", str(out), str(image)]) == 0
+        assert rows.canonical_sha256(json.loads(out.read_text())) == sha
 
 
 def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "every worker sees shares parsed layers across machines")  # fmt: skip
     p.add_argument("--no-cache", action="store_true",
                    help="parse every layer, use no layer cache")  # fmt: skip
+    p.add_argument("--json-digest", action="store_true",
+                   help="store per image the sha256 of the document `layerscope --json` writes "
+                   "for it, to compare with single runs (about a third more work)")  # fmt: skip
     p.add_argument("--insecure", action="store_true",
                    help="plain HTTP to the registry (always allowed for localhost)")  # fmt: skip
     return p
@@ -168,7 +171,9 @@ def _scan(args: argparse.Namespace, refs: list[str], out: Path) -> int:
         cache_dir = "" if args.no_cache else (
             os.path.abspath(args.cache_dir) if args.cache_dir else None)  # fmt: skip
         requests = [
-            ImageRequest(r, r, args.insecure, cache_dir, spool) for r in refs if r not in done
+            ImageRequest(r, r, args.insecure, cache_dir, spool, args.json_digest)
+            for r in refs
+            if r not in done
         ]
         store.started(" ".join(args.targets) or str(args.from_file))
         bar = Bar(sys.stderr, sys.stderr.isatty())

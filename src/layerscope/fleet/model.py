@@ -23,6 +23,8 @@ class ImageRequest:
     """The workers' layer cache; None for each worker's default, "" for no cache."""
     spool: str = ""
     """Where an engine image (`docker://`, `podman://`) is exported to be read as an archive."""
+    json_digest: bool = False
+    """Also hash the document `layerscope --json` would write (about a third more work)."""
 
 
 @dataclass(frozen=True, slots=True)

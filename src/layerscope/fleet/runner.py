@@ -122,7 +122,6 @@ class Scan:
         self.plan_of: dict[str, ImagePlan] = {}
         self.kind: dict[str, tuple[str, ImageRequest | None]] = {}
         self.counted: set[str] = set()
-        self.sizes: dict[str, int] = {}
         self.stats = ScanStats()
         self.queue = as_completed()
 
@@ -148,7 +147,6 @@ class Scan:
             if future is None:
                 request = LayerRequest(req, i, layer.key)
                 future = self._submit("parse", layer.key, None, tasks.parse_layer, request)
-                self.sizes[str(future.key)] = layer.size or 0
                 self.layer_futures[layer.key] = future
                 self.stats.distinct_layers += 1
                 self.bar.counts.layers_total += 1
@@ -185,6 +183,7 @@ class Scan:
                     if row["parsed"] and row["diff_id"] not in self.counted:
                         self.stats.layers_parsed += 1
                         self.stats.bytes_read += int(row["compressed_bytes"])
+                        self.bar.counts.bytes_read = self.stats.bytes_read
                     self.counted.add(row["diff_id"])
             self.bar.counts.images_done += 1
         self._release(result.request)
@@ -212,7 +211,6 @@ class Scan:
             outcome = self._outcome(future, kind, owner)
             if kind == "parse":
                 self.bar.counts.layers_done += 1
-                self.bar.counts.bytes_read += self.sizes.pop(str(future.key), 0)
             elif isinstance(outcome, ImageResult | Failure):
                 self.record(outcome)
             elif isinstance(outcome, ImagePlan):

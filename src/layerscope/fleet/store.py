@@ -23,6 +23,8 @@ class ScanStore:
         self.path = path
         if not path.parent.is_dir():
             raise OutputError(f"{path}: directory {path.parent} does not exist")
+        if path.exists() and not path.is_file():
+            raise OutputError(f"{path}: not a file")
         if path.exists() and not resume:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

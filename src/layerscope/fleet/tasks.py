@@ -80,8 +80,17 @@ def _attempts(exc: BaseException) -> int:
     return 1
 
 
+_ENGINES = {"docker": "docker engine", "podman": "podman"}
+
+
 def _open(req: ImageRequest) -> ImageSpec:
-    return open_spec(Request(req.ref, insecure=req.insecure))
+    spec = open_spec(Request(req.ref, insecure=req.insecure))
+    engine = _ENGINES.get(req.label.partition("://")[0])
+    if engine is not None and req.ref != req.label:
+        # An engine image exported to the spool: named and described as `layerscope
+        # docker://NAME` describes it (sources/engine.py).
+        spec = replace(spec, source=req.label, format=f"{engine} ({spec.format})")
+    return spec
 
 
 def _cache(req: ImageRequest) -> LayerCache | None:
@@ -202,7 +211,7 @@ def _analyse(req: ImageRequest, layers: list[LayerResult]) -> ImageResult:
     by_key = {r.key: r for r in layers}
     with open_image(_open(req), cache=received) as opened:
         findings = rows.collect_findings(opened)
-        image = rows.image_row(opened, req.label, req.ref, findings)
+        image = rows.image_row(opened, req.label, req.ref, findings, req.json_digest)
         layer_rows = []
         for layer in opened.image.layers:
             got = by_key.get(layer.diff_id) or by_key.get(layer.blob_digest)
