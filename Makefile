@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 	$(PY) bench/tui.py
 	$(PY) bench/registry.py
+	$(PY) bench/fleet.py
 
 clean:
 	rm -rf $(VENV) build bench/out

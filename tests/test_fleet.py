@@ -137,6 +137,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
             (_app(i), f"team{'ab'[i % 2]}/app{i:02d}:latest") for i in range(APPS)
         ]
         jobs += [(_multi(t), f"multi/app:{'latest' if t == 3 else t}") for t in (1, 2, 3)]
+        jobs.append((_app(0), "teama/app00:v1"))  # the same image under a second tag
         broken_layer = Layer([D("junk"), F("junk/blob", random_bytes(77, 30_000))], "/bin/sh -c x")
         jobs.append((ImageDef([*_base(0), broken_layer], tag="broken:latest"), "broken/app:latest"))
 
@@ -154,7 +155,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         doc = json.loads((blobs / manifest["digest"].removeprefix("sha256:")).read_text())
         broken_digest = doc["layers"][-1]["digest"]
         _corrupt(registry, broken_digest)
-        images = [dest for _, dest in jobs if not dest.startswith("multi/app:") or "latest" in dest]
+        images = [dest for _, dest in jobs if dest.endswith(":latest")]
         yield Fleet(registry, proxy, images, "broken/app:latest", broken_digest)
     finally:
         proxy.stop()
@@ -376,6 +377,32 @@ def test_reference_file_with_a_missing_image(
     assert failed[2] == "plan" and "not found (404)" in str(failed[3])
 
 
+def test_newest_tags_by_creation_date(
+    fleet: Fleet, dask_cluster: DaskCluster, tmp_path: Path
+) -> None:
+    db = tmp_path / "newest.duckdb"
+    code = main(["scan", f"registry://{fleet.proxy.host}", "--repo-filter", "multi/*",
+                 "--tags", "2", "--scheduler", dask_cluster.address, "--out", str(db)])  # fmt: skip
+    assert code == 0
+    got = _query(db, "SELECT image, created FROM images ORDER BY created DESC")
+    assert got == [(fleet.ref("multi/app:latest"), "2024-03-01T00:00:00Z"),
+                   (fleet.ref("multi/app:2"), "2024-02-01T00:00:00Z")]  # fmt: skip
+
+
+def test_same_image_under_two_tags_is_analysed_once(
+    fleet: Fleet, dask_cluster: DaskCluster, tmp_path: Path
+) -> None:
+    db = tmp_path / "tags.duckdb"
+    code = main(["scan", f"registry://{fleet.proxy.host}", "--repo-filter", "teama/app00",
+                 "--tags", "all", "--scheduler", dask_cluster.address,
+                 "--out", str(db)])  # fmt: skip
+    assert code == 0
+    got = _query(db, "SELECT image, analysed_as, worker, seconds FROM images ORDER BY image")
+    assert [row[0] for row in got] == [fleet.ref("teama/app00:latest"), fleet.ref("teama/app00:v1")]
+    assert got[0][1:] == got[1][1:]  # one analysis, recorded under both names
+    assert _query(db, "SELECT value FROM scan WHERE key = 'analysed'") == [("2",)]
+
+
 def test_killed_worker_mid_scan(fleet: Fleet, tmp_path: Path) -> None:
     cluster = start_dask(tmp_path / "dask")
     fleet.faults.delay = 0.05  # every blob read takes a while: the kill lands mid-scan
@@ -492,7 +519,9 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, capsys) -> None:  
         ["scan", str(tmp_path / "imgs"), "--workers", "0", "--out", str(out)],
         ["scan", "--report", "--out", str(out)],
         ["scan", str(tmp_path / "imgs"), "--out", str(tmp_path / "no" / "such.duckdb")],
-    ]
+        ["scan", str(tmp_path / "imgs"), "--scheduler", f"tcp://127.0.0.1:{free_port()}",
+         "--out", str(out)],
+    ]  # fmt: skip
     for argv in cases:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err

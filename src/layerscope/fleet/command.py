@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError, ExitCode, ImageNotFound
 from ..units import human_bytes
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         _note(f"needs {', '.join(missing)}, which the fleet extra installs: {INSTALL}")
         return ExitCode.ERROR
     from .report import fleet_report  # noqa: PLC0415
-    from .store import open_existing  # noqa: PLC0415
+    from .store import check_writable, open_existing  # noqa: PLC0415
 
     out = Path(args.out)
     if not args.targets and not args.from_file:
@@ -146,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.OK
     if args.workers is not None and args.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    check_writable(out)
     refs = _refs(args)  # a bad target fails here, before --out is touched
     if not refs:
         raise ImageNotFound("no images to scan (check the targets, --repo-filter and --tags)")
@@ -153,17 +155,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace, refs: list[str], out: Path) -> int:
-    from .model import ImageRequest  # noqa: PLC0415
-    from .progress import Bar  # noqa: PLC0415
-    from .report import fleet_report  # noqa: PLC0415
-    from .runner import Cluster, scan  # noqa: PLC0415
-    from .store import ScanStore  # noqa: PLC0415
-    from .targets import TagChoice  # noqa: PLC0415
+    from .runner import Cluster, connected  # noqa: PLC0415
 
-    store = ScanStore(out, resume=args.resume)
     spool = ""
     if any(r.startswith(("docker://", "podman://")) for r in refs):
         spool = tempfile.mkdtemp(prefix="layerscope-scan-")
+    try:
+        with connected(Cluster(args.scheduler, args.workers)) as client:
+            return _scan_into(client, args, refs, out, spool)
+    finally:
+        if spool:
+            shutil.rmtree(spool, ignore_errors=True)
+
+
+def _scan_into(client: Any, args: argparse.Namespace, refs: list[str], out: Path,
+               spool: str) -> int:  # fmt: skip
+    from .model import ImageRequest  # noqa: PLC0415
+    from .progress import Bar  # noqa: PLC0415
+    from .report import fleet_report  # noqa: PLC0415
+    from .runner import scan  # noqa: PLC0415
+    from .store import ScanStore  # noqa: PLC0415
+    from .targets import TagChoice  # noqa: PLC0415
+
+    store = ScanStore(out, resume=args.resume)  # only once the cluster answers
     try:
         done = store.finished() if args.resume else set()
         if done:
@@ -177,14 +191,8 @@ def _scan(args: argparse.Namespace, refs: list[str], out: Path) -> int:
         ]
         store.started(" ".join(args.targets) or str(args.from_file))
         bar = Bar(sys.stderr, sys.stderr.isatty())
-        stats = scan(
-            requests,
-            store=store,
-            cluster=Cluster(args.scheduler, args.workers),
-            choice=TagChoice.parse(args.tags),
-            bar=bar,
-            note=_note,
-        )
+        stats = scan(client, requests, store=store, choice=TagChoice.parse(args.tags), bar=bar,
+                     note=_note)  # fmt: skip
         store.note(state="complete", images=stats.images, analysed=stats.analysed,
                    failed=stats.failed, distinct_layers=stats.distinct_layers,
                    layers_parsed=stats.layers_parsed, bytes_read=stats.bytes_read,
@@ -200,8 +208,6 @@ def _scan(args: argparse.Namespace, refs: list[str], out: Path) -> int:
             sys.stdout.write(fleet_report(store.con))
     finally:
         store.close()
-        if spool:
-            shutil.rmtree(spool, ignore_errors=True)
     return ExitCode.FAILED if stats.failed else ExitCode.OK
 
 

@@ -15,12 +15,14 @@ import time
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from distributed import Client, Future, LocalCluster, as_completed
 
+from ..errors import SourceError
 from . import tasks
 from .model import Failure, ImagePlan, ImageRequest, ImageResult, LayerRequest
 from .progress import Bar
@@ -53,10 +55,20 @@ class ScanStats:
     """How many analysis results arrived per image (1 each in a sound scan)."""
 
 
-def _client(cluster: Cluster) -> tuple[Client, LocalCluster | None]:
+@contextmanager
+def connected(cluster: Cluster) -> Iterator[Client]:
+    """A client of the given scheduler, or of an embedded cluster that lives as long as it."""
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if cluster.scheduler:
-        return Client(cluster.scheduler, timeout="20s"), None
+        try:
+            client = Client(cluster.scheduler, timeout="10s")
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"{cluster.scheduler}: no Dask scheduler answers ({exc})") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
     local = LocalCluster(
         n_workers=cluster.workers or os.cpu_count() or 1,
         threads_per_worker=1,
@@ -64,7 +76,11 @@ def _client(cluster: Cluster) -> tuple[Client, LocalCluster | None]:
         dashboard_address=":0",  # a free port: scans side by side never collide
         silence_logs=logging.ERROR,
     )
-    return Client(local), local
+    try:
+        with Client(local) as client:
+            yield client
+    finally:
+        local.close()
 
 
 def _dashboard(client: Client) -> str:
@@ -88,13 +104,14 @@ def _short(text: str) -> str:
 def _relabel(result: ImageResult, req: ImageRequest) -> ImageResult:
     """The result of an identical image (same config and blobs) under another name."""
 
-    def re(rows: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+    def moved(rows: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
         return tuple({**r, "image": req.label} for r in rows)
 
     image = {**result.image, "image": req.label, "ref": req.ref}
     return replace(
-        result, request=req, image=image, image_layers=re(result.image_layers),
-        files=re(result.files), findings=re(result.findings), packages=re(result.packages),
+        result, request=req, image=image, image_layers=moved(result.image_layers),
+        files=moved(result.files), findings=moved(result.findings),
+        packages=moved(result.packages),
     )  # fmt: skip
 
 
@@ -233,25 +250,19 @@ class Scan:
 
 
 def scan(
+    client: Client,
     requests: list[ImageRequest],
     *,
     store: ScanStore,
-    cluster: Cluster,
     choice: TagChoice,
     bar: Bar,
     note: Callable[[str], None],
 ) -> ScanStats:
-    client, local = _client(cluster)
-    try:
-        link = _dashboard(client)
-        workers = len(client.scheduler_info().get("workers", {}))
-        where = cluster.scheduler or "an embedded local cluster"
-        note(f"{len(requests)} image(s) on {where}, {workers} worker(s)"
-             + (f"; dashboard {link}" if link else ""))  # fmt: skip
-        stats = Scan(client, store, bar).run(requests, choice)
-        stats.dashboard, stats.workers = link, workers
-        return stats
-    finally:
-        client.close()
-        if local is not None:
-            local.close()
+    link = _dashboard(client)
+    workers = len(client.scheduler_info().get("workers", {}))
+    where = client.scheduler.address if client.scheduler else "the cluster"
+    note(f"{len(requests)} image(s) on {where}, {workers} worker(s)"
+         + (f"; dashboard {link}" if link else ""))  # fmt: skip
+    stats = Scan(client, store, bar).run(requests, choice)
+    stats.dashboard, stats.workers = link, workers
+    return stats

@@ -18,13 +18,18 @@ from ..errors import OutputError
 from .rows import TABLES, Row
 
 
+def check_writable(path: Path) -> None:
+    """Fail before a scan starts, not after it, when its results could not be written."""
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: directory {path.parent} does not exist")
+    if path.exists() and not path.is_file():
+        raise OutputError(f"{path}: not a file")
+
+
 class ScanStore:
     def __init__(self, path: Path, resume: bool = False) -> None:
         self.path = path
-        if not path.parent.is_dir():
-            raise OutputError(f"{path}: directory {path.parent} does not exist")
-        if path.exists() and not path.is_file():
-            raise OutputError(f"{path}: not a file")
+        check_writable(path)
         if path.exists() and not resume:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
