@@ -1,8 +1,8 @@
 """`make bench` part 4: the fleet scan against one `layerscope --ci` per image.
 
 Starts Debian's docker-registry on 127.0.0.1 and pushes (skopeo) 50 images built from 20 distinct
-base layers (each image: one of 4 distro layers, 3 of 16 runtime layers, one small layer of its
-own). Then, each with a cold layer cache:
+base layers (each image: one of 4 distro layers of 45 MB, 3 of 16 runtime layers of 24 MB, one
+small layer of its own; 117 MB and 4,000 files an image). Then, each with a cold layer cache:
 
   * a shell loop running `layerscope --ci registry://…` once per image;
   * `layerscope scan registry://HOST --workers 2` (the embedded cluster, both cores);
@@ -38,17 +38,18 @@ from imagebuilder import D, F, ImageDef, Layer, W, write_oci_layout  # noqa: E40
 OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
 _POOL = random.Random(11).randbytes(4 << 20)
-_TEXT = b"".join(b"line %d of a config or source file\n" % i for i in range(20000))
+_TEXT = b"".join(b"line %d of a config or source file\n" % i for i in range(100_000))
 
 
 def _files(seed: int, root: str, count: int) -> list[F]:
-    """`count` files of 1-12 kB under root, half random bytes, half text (as real layers)."""
+    """`count` files of 1-60 kB (30 kB on average, as in a distro's /usr) under root, half random
+    bytes, half text."""
     rng = random.Random(seed)
     out: list[F] = [D(root)]
     for d in range(count // 100 + 1):
         out.append(D(f"{root}/d{d:03d}"))
         for i in range(min(100, count - d * 100)):
-            size = rng.randrange(1_000, 12_000)
+            size = rng.randrange(1_000, 60_000)
             pool = _POOL if i % 2 else _TEXT
             start = rng.randrange(0, len(pool) - size)
             out.append(F(f"{root}/d{d:03d}/f{i:03d}", pool[start : start + size]))
@@ -56,9 +57,9 @@ def _files(seed: int, root: str, count: int) -> list[F]:
 
 
 def _bases() -> list[Layer]:
-    distros = [Layer([D("usr"), *_files(k, f"usr/distro{k}", 3000)], f"ADD distro{k}")
+    distros = [Layer([D("usr"), *_files(k, f"usr/distro{k}", 1500)], f"ADD distro{k}")
                for k in range(4)]  # fmt: skip
-    runtimes = [Layer([D("opt"), *_files(100 + k, f"opt/rt{k}", 1500),
+    runtimes = [Layer([D("opt"), *_files(100 + k, f"opt/rt{k}", 800),
                        F("var/cache/apt.bin", _POOL[: 200_000 + k])], f"RUN install rt{k}")
                 for k in range(16)]  # fmt: skip
     return distros + runtimes
@@ -115,7 +116,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         work = Path(tmp)
-        registry = start_registry(OUT / f"fleet-registry-{args.images}")
+        registry = start_registry(OUT / f"fleet-registry-v2-{args.images}")
         try:
             images = _push_all(registry, work, args.images)
             refs = " ".join(f"registry://{registry.host}/{i}" for i in images)

@@ -139,6 +139,8 @@ class Scan:
         self.plan_of: dict[str, ImagePlan] = {}
         self.kind: dict[str, tuple[str, ImageRequest | None]] = {}
         self.counted: set[str] = set()
+        self.results: dict[str, ImageResult | Failure] = {}
+        """Each analysed image's result, until the scan ends (for aliases planned late)."""
         self.stats = ScanStats()
         self.queue = as_completed()
 
@@ -156,7 +158,10 @@ class Scan:
         self.plan_of[req.label] = plan
         first = self.first.setdefault(plan.identity, req)
         if first is not req:
-            self.aliases[first.label].append(req)
+            if first.label in self.results:  # analysed already: write its rows under this name
+                self._write(self.results[first.label], req)
+            else:
+                self.aliases[first.label].append(req)
             return
         deps = []
         for i, layer in enumerate(plan.layers):
@@ -180,30 +185,34 @@ class Scan:
 
     def record(self, result: ImageResult | Failure) -> None:
         """Write the image's rows, and the same for every alias of it."""
+        self.results[result.request.label] = result
         for req in [result.request, *self.aliases.pop(result.request.label, [])]:
-            primary = req is result.request
-            self.stats.analyses[req.label] += primary
-            if isinstance(result, Failure):
-                row = failed_image_row(req.label, req.ref, result.stage, result.error,
-                                       result.attempts)  # fmt: skip
-                self.store.add(row, {})
-                self.stats.failed += 1
-                self.bar.counts.errors += 1
-            else:
-                r = result if primary else _relabel(result, req)
-                self.store.add(r.image, {
-                    "layers": r.layers, "image_layers": r.image_layers, "files": r.files,
-                    "findings": r.findings, "packages": r.packages,
-                })  # fmt: skip
-                self.stats.analysed += 1
-                for row in r.layers if primary else ():
-                    if row["parsed"] and row["diff_id"] not in self.counted:
-                        self.stats.layers_parsed += 1
-                        self.stats.bytes_read += int(row["compressed_bytes"])
-                        self.bar.counts.bytes_read = self.stats.bytes_read
-                    self.counted.add(row["diff_id"])
-            self.bar.counts.images_done += 1
+            self._write(result, req)
         self._release(result.request)
+
+    def _write(self, result: ImageResult | Failure, req: ImageRequest) -> None:
+        primary = req is result.request
+        self.stats.analyses[req.label] += primary
+        if isinstance(result, Failure):
+            row = failed_image_row(req.label, req.ref, result.stage, result.error,
+                                   result.attempts)  # fmt: skip
+            self.store.add(row, {})
+            self.stats.failed += 1
+            self.bar.counts.errors += 1
+        else:
+            r = result if primary else _relabel(result, req)
+            self.store.add(r.image, {
+                "layers": r.layers, "image_layers": r.image_layers, "files": r.files,
+                "findings": r.findings, "packages": r.packages,
+            })  # fmt: skip
+            self.stats.analysed += 1
+            for row in r.layers if primary else ():
+                if row["parsed"] and row["diff_id"] not in self.counted:
+                    self.stats.layers_parsed += 1
+                    self.stats.bytes_read += int(row["compressed_bytes"])
+                    self.bar.counts.bytes_read = self.stats.bytes_read
+                self.counted.add(row["diff_id"])
+        self.bar.counts.images_done += 1
 
     def _outcome(self, future: Future[Any], kind: str, req: ImageRequest | None) -> object:
         """The task's result; a task that raised (a worker killed too often) fails its image."""
