@@ -309,7 +309,7 @@ def test_a_bug_exits_3_with_one_line_and_a_crash_log(
     def broken(_: object) -> object:
         raise RuntimeError("forced failure")
 
-    monkeypatch.setattr(cli, "load_analysis", broken)
+    monkeypatch.setattr(cli, "open_analysed", broken)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     code = cli.main([str(require(DIVE_DATA / "test-docker-image.tar")), "--ci"])
     err = capsys.readouterr().err

@@ -21,8 +21,9 @@ from .errors import ConfigError, ExitCode, LayerscopeError
 from .export import to_document, write_json
 from .loader import Progress, ProgressFn, load_image
 from .model import Platform
+from .packages import command as packages
 from .report import ci_report, summary
-from .session import OpenedImage
+from .session import OpenedImage, open_image
 from .sources.credentials import Credentials
 from .sources.resolve import ARCHIVE_SCHEMES, LIVE_SCHEMES, Request
 from .sources.resolve import open_spec as resolve_spec
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
+    packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
 
@@ -201,6 +203,16 @@ def load_analysis(args: argparse.Namespace) -> Analysis:
             _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
 
 
+def open_analysed(args: argparse.Namespace) -> OpenedImage:
+    """The image read and analysed, still open (package databases and files are read from it)."""
+    cache = _cache(args)
+    try:
+        return open_image(open_spec(args), _progress_printer(), cache)
+    finally:
+        if cache is not None and cache.write_errors:
+            _note(f"layer cache not written ({cache.write_errors[0]}); use --no-cache")
+
+
 def explore(args: argparse.Namespace) -> int:
     """Open the explorer; Textual is imported only here, so CI runs never load it."""
     from .ui.app import LayerscopeApp  # noqa: PLC0415
@@ -252,16 +264,24 @@ def run(args: argparse.Namespace) -> int:
     if not ci_mode and args.json is None and not args.summary and _interactive():
         return explore(args)
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
-    analysis = load_analysis(args)
-    results = evaluate(rules, analysis) if rules is not None else None
+    plan = packages.plan(args, gate, text=not gate and args.json is None)
+    with open_analysed(args) as opened:
+        analysis = opened.analysis
+        pkgs = packages.analyse(plan, opened)
+    results = (
+        evaluate(rules, analysis) + packages.results(plan, pkgs) if rules is not None else None
+    )
+    packages.write_sbom(args, pkgs, analysis.image.name)
     if args.json is not None:
-        write_json(to_document(analysis, describe_ci(results) if results else None), args.json)
+        ci_doc = describe_ci(results) if results else None
+        write_json(to_document(analysis, ci_doc, packages.extensions(args, pkgs)), args.json)
     if results is not None:
         out = sys.stderr if args.json == "-" else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
-    if args.json is None:
+    if args.json is None and args.sbom != "-":
         sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
+        sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
 

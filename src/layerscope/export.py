@@ -117,7 +117,11 @@ def to_document(
 
 def write_json(doc: dict[str, Any], target: str) -> None:
     """Write to `target` (`-` is stdout) all at once: a failure leaves no partial file."""
-    text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    write_text(json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n", target)
+
+
+def write_text(text: str, target: str) -> None:
+    """Write `text` to `target` (`-` is stdout) all at once: a failure leaves no partial file."""
     if target == "-":
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -102,11 +102,47 @@ def parse_manifest(value: Any, what: str) -> Manifest:
 
 
 @dataclass(frozen=True, slots=True)
+class RuntimeConfig:
+    """What a container starts with (the config's `config` object)."""
+
+    user: str = ""
+    """`USER` as written (`app`, `1000:1000`); empty means root."""
+    env: tuple[str, ...] = ()
+    """`NAME=value` entries, in order."""
+    labels: tuple[tuple[str, str], ...] = ()
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    working_dir: str = ""
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(e for e in value if isinstance(e, str)) if isinstance(value, list) else ()
+
+
+def parse_runtime(value: Any) -> RuntimeConfig:
+    """The `config` object of an image config; odd values are ignored (it is informational)."""
+    if not isinstance(value, dict):
+        return RuntimeConfig()
+    user, labels, workdir = value.get("User"), value.get("Labels"), value.get("WorkingDir")
+    return RuntimeConfig(
+        user=user if isinstance(user, str) else "",
+        env=_strings(value.get("Env")),
+        labels=tuple(sorted((str(k), str(v)) for k, v in labels.items()))
+        if isinstance(labels, dict)
+        else (),
+        entrypoint=_strings(value.get("Entrypoint")),
+        cmd=_strings(value.get("Cmd")),
+        working_dir=workdir if isinstance(workdir, str) else "",
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ImageConfig:
     diff_ids: tuple[str, ...]
     history: tuple[HistoryEntry, ...]
     platform: Platform | None
     created: str
+    runtime: RuntimeConfig = RuntimeConfig()
 
 
 def parse_config(value: Any, what: str) -> ImageConfig:
@@ -137,6 +173,7 @@ def parse_config(value: Any, what: str) -> ImageConfig:
         history=tuple(history),
         platform=parse_platform(doc),
         created=created if isinstance(created, str) else "",
+        runtime=parse_runtime(doc.get("config")),
     )
 
 
