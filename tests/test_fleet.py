@@ -459,6 +459,32 @@ def test_directory_of_archives_on_the_local_cluster(tmp_path: Path) -> None:
     assert _query(again, "SELECT count(*) FILTER (parsed) FROM layers") == [(0,)]  # from cache
 
 
+def test_packages_table(tmp_path: Path) -> None:
+    status = (b"Package: libc6\nStatus: install ok installed\nArchitecture: amd64\n"
+              b"Version: 2.36-9\n\nPackage: gcc-12\nStatus: install ok installed\n"
+              b"Architecture: amd64\nVersion: 12.2.0-14\n")  # fmt: skip
+    without_gcc = status.split(b"\n\n")[0] + b"\n"
+    dpkg = [D("var"), D("var/lib"), D("var/lib/dpkg"), D("var/lib/dpkg/info")]
+    img = ImageDef([
+        Layer([*dpkg, F("var/lib/dpkg/status", status), D("usr"), D("usr/bin"),
+               F("usr/bin/gcc-12", b"g" * 5000), F("var/lib/dpkg/info/gcc-12.list",
+               b"/.\n/usr/bin/gcc-12\n")], "ADD rootfs.tar /"),
+        Layer([*dpkg, F("var/lib/dpkg/status", without_gcc), W("usr/bin/gcc-12"),
+               W("var/lib/dpkg/info/gcc-12.list")], "RUN apt-get purge gcc-12"),
+    ])  # fmt: skip
+    (tmp_path / "imgs").mkdir()
+    write_docker_archive(img, tmp_path / "imgs" / "pkg.tar")
+    db = tmp_path / "pkg.duckdb"
+    assert main(["scan", str(tmp_path / "imgs"), "--workers", "1", "--packages",
+                 "--out", str(db)]) == 0  # fmt: skip
+    got = _query(db, """SELECT name, version, layer, removed_in, present, stored_bytes
+        FROM packages ORDER BY name""")  # fmt: skip
+    assert got == [
+        ("gcc-12", "12.2.0-14", 0, 1, False, 5000),
+        ("libc6", "2.36-9", 0, None, True, 0),
+    ]
+
+
 def test_progress_line_on_a_terminal(tmp_path: Path) -> None:
     if not Path("/usr/bin/tmux").exists():
         pytest.skip("needs tmux")

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json-digest", action="store_true",
                    help="store per image the sha256 of the document `layerscope --json` writes "
                    "for it, to compare with single runs (about a third more work)")  # fmt: skip
+    p.add_argument("--packages", action="store_true",
+                   help="fill the packages table (dpkg, apk, rpm, Python, npm databases; the "
+                   "layers holding them are read again for each image)")  # fmt: skip
     p.add_argument("--insecure", action="store_true",
                    help="plain HTTP to the registry (always allowed for localhost)")  # fmt: skip
     return p
@@ -185,7 +188,7 @@ def _scan_into(client: Any, args: argparse.Namespace, refs: list[str], out: Path
         cache_dir = "" if args.no_cache else (
             os.path.abspath(args.cache_dir) if args.cache_dir else None)  # fmt: skip
         requests = [
-            ImageRequest(r, r, args.insecure, cache_dir, spool, args.json_digest)
+            ImageRequest(r, r, args.insecure, cache_dir, spool, args.json_digest, args.packages)
             for r in refs
             if r not in done
         ]

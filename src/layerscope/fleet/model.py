@@ -25,6 +25,8 @@ class ImageRequest:
     """Where an engine image (`docker://`, `podman://`) is exported to be read as an archive."""
     json_digest: bool = False
     """Also hash the document `layerscope --json` would write (about a third more work)."""
+    packages: bool = False
+    """Also list the packages (reads the layers holding package databases again per image)."""
 
 
 @dataclass(frozen=True, slots=True)

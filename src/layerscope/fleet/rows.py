@@ -57,8 +57,10 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("path_count", "INTEGER"), ("detail", "VARCHAR"), ("location", "VARCHAR"),
     ),
     "packages": (
-        ("image", "VARCHAR"), ("name", "VARCHAR"), ("version", "VARCHAR"),
-        ("ecosystem", "VARCHAR"), ("layer", "INTEGER"), ("path", "VARCHAR"),
+        ("image", "VARCHAR"), ("ecosystem", "VARCHAR"), ("name", "VARCHAR"),
+        ("version", "VARCHAR"), ("arch", "VARCHAR"), ("layer", "INTEGER"),
+        ("removed_in", "INTEGER"), ("present", "BOOLEAN"), ("final_bytes", "BIGINT"),
+        ("stored_bytes", "BIGINT"),
     ),
 }  # fmt: skip
 
@@ -78,6 +80,28 @@ def canonical_sha256(doc: Any) -> str:
     """sha256 of a JSON document in compact form (the C encoder: 5x faster than indented)."""
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def package_rows(opened: OpenedImage, image: str) -> list[Row]:
+    """Every package the image's databases list over its history (`layerscope.packages`)."""
+    from ..packages.analyse import analyse_packages  # noqa: PLC0415  (only with --packages)
+
+    report = analyse_packages(opened, reach=False)
+    return [
+        {
+            "image": image,
+            "ecosystem": u.package.ecosystem.value,
+            "name": u.package.name,
+            "version": u.package.version,
+            "arch": u.package.arch,
+            "layer": u.installed_in,
+            "removed_in": u.removed_in,
+            "present": u.present,
+            "final_bytes": u.final_bytes,
+            "stored_bytes": u.stored_bytes,
+        }
+        for u in report.attribution.usages
+    ]
 
 
 def document_sha256(opened: OpenedImage) -> str:

@@ -224,6 +224,7 @@ def _analyse(req: ImageRequest, layers: list[LayerResult]) -> ImageResult:
             image_layers=tuple(rows.image_layer_rows(opened, req.label)),
             files=tuple(rows.file_rows(opened, req.label, findings)),
             findings=tuple(rows.finding_rows(req.label, findings)),
+            packages=tuple(rows.package_rows(opened, req.label) if req.packages else ()),
         )
     result.image.update(seconds=time.perf_counter() - start, worker=worker_name())
     return result
