@@ -71,8 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true",
                    help="parse every layer, use no layer cache")  # fmt: skip
     p.add_argument("--json-digest", action="store_true",
-                   help="store per image the sha256 of the document `layerscope --json` writes "
-                   "for it, to compare with single runs (about a third more work)")  # fmt: skip
+                   help="store per image the sha256 of the document `layerscope --json "
+                   "--no-packages` writes for it, to compare with single runs (about a third "
+                   "more work)")  # fmt: skip
     p.add_argument("--packages", action="store_true",
                    help="fill the packages table (dpkg, apk, rpm, Python, npm databases; the "
                    "layers holding them are read again for each image)")  # fmt: skip

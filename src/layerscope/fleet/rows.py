@@ -105,7 +105,8 @@ def package_rows(opened: OpenedImage, image: str) -> list[Row]:
 
 
 def document_sha256(opened: OpenedImage) -> str:
-    """The document `layerscope --json FILE IMAGE` writes for the same image, hashed compact:
+    """The document `layerscope --json FILE --no-packages IMAGE` writes for the same image (the
+    analysis without the capabilities' extensions), hashed compact:
     `canonical_sha256(json.load(FILE))` equals it."""
     return canonical_sha256(to_document(opened.analysis))
 
