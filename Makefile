@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
-.PHONY: install demo test check lint typecheck imports unit bench clean check-installed verify-packages
+.PHONY: install demo test check lint typecheck imports unit bench clean check-installed \
+	verify-packages verify-diff
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -44,16 +45,22 @@ test: check
 check-installed: $(SAMPLE)
 	$(PY) scripts/check_installed.py $(SAMPLE)
 
+# `make bench QUICK=1`: only the synthetic image's docker-archive and gzip OCI archive (~2 min).
 bench: $(STAMP)
-	$(PY) bench/run.py $(ARGS)
-	$(PY) bench/tui.py
-	$(PY) bench/registry.py
-	$(PY) bench/fleet.py
-	$(PY) bench/packages.py
+	$(PY) bench/run.py $(if $(QUICK),--quick) $(ARGS)
+	$(if $(QUICK),,$(PY) bench/tui.py --dive-timeout 60)
+	$(if $(QUICK),,$(PY) bench/registry.py)
+	$(if $(QUICK),,$(PY) bench/fleet.py)
+	$(if $(QUICK),,$(PY) bench/packages.py)
+	$(if $(QUICK),,$(PY) bench/diff.py)
 
 # Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
 verify-packages: $(STAMP)
 	$(PY) scripts/verify_packages.py
+
+# layerscope diff on the pyapp build ($$LAYERSCOPE_PYAPP), checked against each image's analysis.
+verify-diff: $(STAMP)
+	$(PY) scripts/verify_diff.py $(LAYERSCOPE_PYAPP)
 
 clean:
 	rm -rf $(VENV) build bench/out

@@ -27,6 +27,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from servers import skopeo_copy, start_registry  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from run import merge_results  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 
 
@@ -105,6 +108,16 @@ def main() -> None:
         f"ratio (layerscope cold / skopeo+dive): wall {c[0] / t[0]:.2f}x, memory {c[1] / t[1]:.2f}x"
     )
     print(f"second open, in process: {split.strip()}")
+    merge_results(
+        "registry",
+        {
+            "layerscope_cold": {"wall_s": round(c[0], 3), "peak_mb": round(c[1], 1)},
+            "skopeo_copy_plus_dive": {"wall_s": round(t[0], 3), "peak_mb": round(t[1], 1)},
+            "layerscope_warm": {"wall_s": round(w[0], 3), "peak_mb": round(w[1], 1)},
+            "cold_wall_ratio": round(c[0] / t[0], 3),
+            "note": f"best of {args.runs}",
+        },
+    )
 
 
 if __name__ == "__main__":

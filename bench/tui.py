@@ -36,6 +36,9 @@ from terminal import Terminal  # noqa: E402
 
 from imagebuilder import D, F, ImageDef, Layer, W, write_docker_archive  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from run import merge_results  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 IMAGE = OUT / "million.docker-archive.tar"
 
@@ -109,13 +112,18 @@ def rss_mb() -> float:
 async def pilot_latencies() -> None:
     from textual import events
 
-    from layerscope.session import open_image
+    from layerscope.analysis import analyse
+    from layerscope.loader import load_image
+    from layerscope.session import OpenedImage
     from layerscope.sources.archive import spec_from_path
     from layerscope.ui.app import LayerscopeApp
     from layerscope.ui.treepane import FileTreePane
 
     t0 = time.perf_counter()
-    opened = open_image(spec_from_path(IMAGE, str(IMAGE), None, None))
+    # As the explorer opens an image (cli.explore): dive's figures before the file tree, so
+    # that their transient trees and the file tree never add up at the peak.
+    spec = spec_from_path(IMAGE, str(IMAGE), None, None)
+    opened = OpenedImage(spec, analyse(load_image(spec)))
     analysis = opened.analysis
     t1 = time.perf_counter()
     index = opened.index
@@ -179,9 +187,27 @@ async def pilot_latencies() -> None:
         f"at the end {rss_mb():.0f} MB"
     )
     print(f"{'action (key to updated screen)':34} {'n':>3} {'median ms':>10} {'max ms':>8}")
+    actions = {}
     for label, values in times.items():
         ms = [v * 1000 for v in values]
         print(f"{label:34} {len(ms):3} {statistics.median(ms):10.1f} {max(ms):8.1f}")
+        actions[label] = {"n": len(ms), "median_ms": round(statistics.median(ms), 1),
+                          "max_ms": round(max(ms), 1)}  # fmt: skip
+    every = sorted(v * 1000 for values in times.values() for v in values)
+    p99 = every[min(len(every) - 1, int(0.99 * len(every)))]  # nearest rank
+    print(f"keypress -> frame p99 over {len(every)} keys: {p99:.1f} ms")
+    merge_results(
+        "million_pilot",
+        {
+            "entries": entries,
+            "paths": index.count,
+            "load_and_analyse_s": round(t1 - t0, 2),
+            "tree_index_s": round(t2 - t1, 2),
+            "peak_rss_mb": round(rss_mb(), 1),
+            "keypress_p99_ms": round(p99, 1),
+            "actions": actions,
+        },
+    )
 
 
 # -- 2. in a real terminal -------------------------------------------------------------------------
@@ -233,10 +259,19 @@ def compare(image: Path, dive: str | None, dive_timeout: float) -> None:
     bindir = Path(sys.executable).parent
     print(f"{image.name}: in a real terminal (tmux 200x60, the screen polled every 5 ms)")
     ours = terminal_figures("layerscope", f"{bindir / 'layerscope'} {image}", "contents", 600)
-    if not dive:
-        return
-    theirs = terminal_figures(
-        "dive", f"{dive} --source docker-archive {image}", "Layer Contents", dive_timeout
+    theirs = None
+    if dive:
+        theirs = terminal_figures(
+            "dive", f"{dive} --source docker-archive {image}", "Layer Contents", dive_timeout
+        )
+    merge_results(
+        f"terminal_{image.stem}",
+        {
+            "layerscope_first_screen_s": ours and round(ours[0], 2),
+            "layerscope_layer_change_median_ms": ours and round(ours[1], 1),
+            "dive_first_screen_s": theirs and round(theirs[0], 2),
+            "dive_layer_change_median_ms": theirs and round(theirs[1], 1),
+        },
     )
     if ours and theirs:
         print(f"{'ratio':11} first screen {ours[0] / theirs[0]:7.2f}x  layer change median "

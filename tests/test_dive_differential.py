@@ -119,3 +119,40 @@ def test_sample_image_matches_dive(tmp_path: Path) -> None:
     from make_sample import sample_image
 
     assert_same(write_docker_archive(sample_image(), tmp_path / "sample.tar"), tmp_path)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_whiteout_stacks_match_dive(seed: int, tmp_path: Path) -> None:
+    # dive's figures are computed one layer tree at a time, with whiteout lookups rebuilding
+    # only the paths they can see: random stacks of files, directories, whiteouts (of files, of
+    # directories, of missing paths) and `.wh.`-named directories hold them to dive exactly.
+    import random
+
+    rng = random.Random(seed)
+    names = ["a", "b", "c", "d"]
+
+    def path() -> str:
+        parts = [rng.choice(names) for _ in range(rng.randint(1, 4))]
+        if rng.random() < 0.15:
+            k = rng.randrange(len(parts))
+            parts[k] = ".wh." + parts[k]  # a `.wh.` name above or at the leaf
+        return "/".join(parts)
+
+    layers = []
+    for _ in range(rng.randint(2, 5)):
+        entries: dict[str, F] = {}
+        for _ in range(rng.randint(3, 14)):
+            p = path()
+            if p.rpartition("/")[2].startswith(".wh."):
+                continue  # leaf whiteouts are made with W below
+            roll = rng.random()
+            if roll < 0.2:
+                target = p
+                entries[f"wh:{target}"] = W(target)
+            elif roll < 0.4:
+                entries[p] = D(p)
+            else:
+                entries[p] = F(p, random_bytes(rng.randrange(1 << 30), rng.randint(0, 400)))
+        layers.append(Layer(list(entries.values())))
+    img = ImageDef(layers)
+    assert_same(write_docker_archive(img, tmp_path / f"random{seed}.tar"), tmp_path)

@@ -220,7 +220,7 @@ def test_faults_leave_nothing_in_the_cache(registry: Registry, tmp_path: Path) -
                 load(f"registry://{proxy.host}/test:1", cache=cache, insecure=True)
         finally:
             proxy.stop()
-        stored = list(cache.directory.glob("*.json"))
+        stored = list(cache.directory.glob("*.layer"))
         assert len(stored) < 9  # the broken layer is not among them
         assert not list(cache.directory.glob(".tmp-*"))
         for entry in stored:  # and whatever was stored is whole
@@ -284,7 +284,7 @@ def test_second_open_reads_no_blob(
             x.blob_digest for x in local.image.layers
         ]
         # a damaged entry is found and rebuilt
-        victim = next(cache.directory.glob("*.json"))
+        victim = next(cache.directory.glob("*.layer"))
         victim.write_bytes(victim.read_bytes()[:-10])
         third = LayerCache(cache.directory)
         assert figures(load(image, cache=third, insecure=True)) == reference

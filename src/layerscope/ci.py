@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .analysis import Analysis
 from .errors import ConfigError
 from .units import human_bytes, parse_bytes
@@ -74,6 +72,8 @@ def parse_rule(name: str, raw: str) -> Rule:
 
 def load_rules_file(path: Path) -> dict[str, str]:
     """A `.dive-ci` file: `rules:` with dive's camelCase keys (snake-case accepted too)."""
+    import yaml  # noqa: PLC0415  (only runs with a .dive-ci file pay for the YAML parser)
+
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -87,7 +87,7 @@ class _Node:
         return twin
 
 
-def _add_path(root: _Node, path: str, entry: Entry | None) -> None:
+def _add_path(root: _Node, path: str, entry: Entry | None, keep_entry: bool = False) -> None:
     names = [n for n in path.split("/") if n]
     node = root
     for name in names:
@@ -98,7 +98,7 @@ def _add_path(root: _Node, path: str, entry: Entry | None) -> None:
             child = _Node(name, node)
             node.children[name] = child
         node = child
-    if names:
+    if names and not keep_entry:
         node.entry = entry
 
 
@@ -181,6 +181,55 @@ class _Relevance:
             parts = target.split("/")
             for i in range(1, len(parts) + 1):
                 self.ancestors.add("/".join(parts[:i]))
+        self._tops = {a.partition("/")[0] for a in self.ancestors}
+        self._reached: dict[str, tuple[int, int, bool]] = {}
+
+    def reach(self, path: str) -> tuple[int, int, bool]:
+        """(names in `path`, how many leading ones `walk` passes, whether the last passed one
+        is inside a target): `walk` applies its test to each directory of a path in turn, and
+        reaches the path's own node when all pass. Memoised by directory: a layer's entries
+        share few directories."""
+        known = self._reached.get(path)
+        if known is not None:
+            return known
+        parent, _, name = path.rpartition("/")
+        if parent:
+            count, depth, inside = self._reached.get(parent) or self._reach_slow(parent)
+        else:
+            count, depth, inside = 0, 0, False
+        result = (count + 1, depth, inside)
+        if depth == count:  # the parent is reached: test this name
+            stripped = (
+                f"{parent}/{name.removeprefix(_WHITEOUT)}"
+                if parent
+                else (name.removeprefix(_WHITEOUT))
+            )
+            inside = inside or path in self.targets
+            if inside or path in self.ancestors or stripped in self.ancestors:
+                result = (count + 1, depth + 1, inside)
+        return result
+
+    def _reach_slow(self, directory: str) -> tuple[int, int, bool]:
+        """`reach` for a directory, computed top-down without recursion and remembered."""
+        top = directory.partition("/")[0]
+        names = directory.split("/")
+        if top not in self._tops and top.removeprefix(_WHITEOUT) not in self._tops:
+            result = (len(names), 0, False)  # the usual case, decided on the first name
+            self._reached[directory] = result
+            return result
+        prefix, inside, depth = "", False, 0
+        for name in names:
+            raw = f"{prefix}/{name}" if prefix else name
+            stripped = raw[: len(raw) - len(name)] + name.removeprefix(_WHITEOUT)
+            deep = inside or raw in self.targets
+            if not (deep or raw in self.ancestors or stripped in self.ancestors):
+                break
+            depth += 1
+            inside = deep
+            prefix = raw
+        result = (len(names), depth, inside)
+        self._reached[directory] = result
+        return result
 
     def walk(self, node: _Node, path: str, inside: bool) -> Iterator[tuple[_Node, str, str]]:
         """Child-first like dive's visitor, skipping subtrees no target depends on."""
@@ -195,14 +244,35 @@ class _Relevance:
             yield child, raw, stripped
 
 
-def _stacked_for(trees: list[_Node], last: int, targets: set[str]) -> _Node:
-    """StackTreeRange(trees, 0, last), built only where the `targets` lookups can see."""
+def _stacked_for(image: Image, last: int, targets: set[str]) -> _Node:
+    """StackTreeRange(trees, 0, last), built only where the `targets` lookups can see.
+
+    Each lower layer's tree is built again from its entries, holding only the paths the lookups
+    depend on, so that no more than one whole layer tree is ever alive (dive keeps them all)."""
     relevance = _Relevance(targets)
+
+    def tree(index: int) -> _Node:
+        root = _Node("", None)
+        made: set[str] = set()
+        for entry in image.layers[index].entries:
+            count, depth, _ = relevance.reach(entry.path)  # paths are clean: no empty names
+            if depth == count:
+                _add_path(root, entry.path, entry)
+            elif depth:
+                # The directories `walk` reaches exist, with whatever entries they have, even
+                # when nothing below them is reached (a `.wh.x/...` path still yields `.wh.x`).
+                reached = "/".join(entry.path.split("/")[:depth])
+                if reached not in made:
+                    made.add(reached)
+                    _add_path(root, reached, None, keep_entry=True)
+        return root
+
     stacked = _Node("", None)
-    for node, raw, _ in relevance.walk(trees[0], "", False):
+    lower = [tree(index) for index in range(last + 1)] if last >= 0 else [tree(0)]
+    for node, raw, _ in relevance.walk(lower[0], "", False):
         _add_path(stacked, raw, node.entry)  # trees[0].Copy(), as dive starts, whiteouts too
     for index in range(last + 1):
-        for node, _, path in relevance.walk(trees[index], "", False):
+        for node, _, path in relevance.walk(lower[index], "", False):
             if node.name.startswith(_WHITEOUT):
                 _remove(stacked, path)
             else:
@@ -217,26 +287,37 @@ class _Row:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        """Without the leading `/` (the entry's own, interned, string where there is one)."""
         self.count = 0
         self.cumulative = 0
         self.minimum = -1  # "unset", as dive's minDiscoveredSize
 
 
-def _efficiency(trees: list[_Node]) -> tuple[float, list[_Row]]:
+def _leaf_key(node: _Node) -> str:
+    """dive's FileNode.Path() without its leading `/`; the entry's string where it is the same."""
+    entry = node.entry
+    if entry is not None and not node.name.startswith(_WHITEOUT):
+        return entry.path
+    return node.path()[1:]
+
+
+def _efficiency(image: Image) -> tuple[float, list[_Row]]:
     table: dict[str, _Row] = {}
     inefficient: list[_Row] = []
-    for index, tree in enumerate(trees):
+    for index, layer in enumerate(image.layers):
+        tree = layer_tree(layer.entries)  # one layer's tree at a time
         leaves = [n for n in _child_first(tree) if not n.children]  # efficiency.go: leaves only
+        del tree
         targets = {n.path()[1:] for n in leaves if n.name.startswith(_WHITEOUT)}
-        stacked = _stacked_for(trees, index - 1, targets) if targets else None
+        stacked = _stacked_for(image, index - 1, targets) if targets else None
         for node in leaves:
-            path = node.path()
-            row = table.get(path)
+            key = _leaf_key(node)
+            row = table.get(key)
             if row is None:
-                row = table[path] = _Row(path)
+                row = table[key] = _Row(key)
             if node.name.startswith(_WHITEOUT):
                 assert stacked is not None
-                below = _get(stacked, path)
+                below = _get(stacked, key)
                 if below is None:
                     # dive's visitor errors: the rest of this layer is skipped, and the row it
                     # already made keeps its minimum of -1, which lowers the score.
@@ -258,11 +339,10 @@ def _efficiency(trees: list[_Node]) -> tuple[float, list[_Row]]:
 
 def analyse(image: Image) -> DiveAnalysis:
     """dive's efficiency, wasted bytes and user-wasted percent for `image`."""
-    trees = [layer_tree(layer.entries) for layer in image.layers]
-    score, rows = _efficiency(trees)
+    score, rows = _efficiency(image)
     go_sort(rows, key=lambda r: r.cumulative)
     rows.reverse()
-    files = tuple(DiveFile(r.path, r.count, r.cumulative, r.minimum) for r in rows)
+    files = tuple(DiveFile("/" + r.path, r.count, r.cumulative, r.minimum) for r in rows)
     sizes = tuple(layer.size for layer in image.layers)
     size = sum(sizes)
     user = size - sizes[0] if sizes else 0

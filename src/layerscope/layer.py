@@ -103,8 +103,7 @@ def _read_entries(source: ChunkSource, ref: BlobRef) -> tuple[list[Entry], int]:
             continue  # the root itself ("." or "/"): dive skips it too
         if ref.stargz and path in STARGZ_ENTRIES:
             continue
-        name = path.rsplit("/", 1)[-1]
-        if name == WHITEOUT_PREFIX:
+        if path.endswith(WHITEOUT_PREFIX) and path.rpartition("/")[2] == WHITEOUT_PREFIX:
             raise CorruptLayer(f"{ref.what}: bare whiteout entry {path!r} is invalid")
         entry = member_to_entry(member, intern(path), content_hash)
         if entry.kind is EntryKind.HARDLINK:

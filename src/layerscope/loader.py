@@ -27,12 +27,17 @@ ProgressFn = Callable[[Progress], None]
 
 
 def load_image(
-    spec: ImageSpec, progress: ProgressFn | None = None, cache: LayerCache | None = None
+    spec: ImageSpec,
+    progress: ProgressFn | None = None,
+    cache: LayerCache | None = None,
+    on_layer: Callable[[Layer], None] | None = None,
 ) -> Image:
     """Read all layers; zlib, zstd and sha256 release the GIL, so threads overlap the work.
 
     With a cache, a layer already read is taken from it (see `_cached`), and every layer read
-    is stored in it.
+    is stored in it. With `on_layer`, each layer is handed to it in stack order, in this
+    thread, as soon as it and every layer below it are read: the caller's work on a layer (the
+    file tree) overlaps the reading, hashing and inflating of the layers above.
     """
     histories = layer_history(spec.config.history, len(spec.blobs))
     total = len(spec.blobs)
@@ -57,6 +62,13 @@ def load_image(
     workers = max(1, min(total, (os.cpu_count() or 2), 4))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
         futures = [pool.submit(one, i) for i in range(total)]
+        if on_layer is not None:
+            try:
+                for fut in futures:
+                    on_layer(fut.result())
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for fut in done:
             error = fut.exception()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .analysis import Analysis, analyse
 from .cache import LayerCache
 from .content import VIEW_LIMIT, read_file
+from .filetree import FileTree
 from .loader import ProgressFn, load_image
 from .model import BlobRef, Image
 from .sources.spec import ImageSpec
@@ -71,9 +72,16 @@ class OpenedImage:
 def open_image(
     spec: ImageSpec, progress: ProgressFn | None = None, cache: LayerCache | None = None
 ) -> OpenedImage:
-    """Read and analyse every layer of `spec`; the spec is closed if that fails."""
+    """Read and analyse every layer of `spec`; the spec is closed if that fails.
+
+    The file tree is applied layer by layer as the layers arrive, overlapping the reading,
+    hashing and inflating of the layers above."""
     try:
-        analysis = analyse(load_image(spec, progress, cache))
+        tree = FileTree(len(spec.blobs))
+        image = load_image(
+            spec, progress, cache, lambda layer: tree.apply(layer.index, layer.entries)
+        )
+        analysis = analyse(image, tree)
     except BaseException:
         spec.close()
         raise

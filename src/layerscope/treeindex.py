@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,15 +82,17 @@ class TreeIndex:
             end[j] = len(self.paths)
 
     def _versions(self, tree: FileTree) -> None:
-        starts = [0]
-        layers: list[int] = []
-        changes: list[int] = []
-        sizes: list[int] = []
-        dirs: list[bool] = []
+        # Machine-integer arrays, not lists of int objects: a million versions stay 40 MB.
+        starts = array("q", [0])
+        layers = array("q")
+        changes = array("b")
+        sizes = array("q")
+        dirs = array("b")
         entries: list[Entry | None] = []
+        versions = tree.versions
         for path in self.paths:
             size, is_dir = 0, False
-            for v in tree.versions.get(path, ()):
+            for v in versions.get(path, ()):
                 layers.append(v.layer)
                 changes.append(CHANGE_CODE[v.change])
                 e = v.entry
@@ -106,11 +109,11 @@ class TreeIndex:
         sizes.append(0)
         dirs.append(False)
         entries.append(None)
-        self.v_start = np.array(starts, dtype=np.int64)
-        self.v_layer = np.array(layers, dtype=np.int64)
-        self.v_change = np.array(changes, dtype=np.int8)
-        self.v_size = np.array(sizes, dtype=np.int64)
-        self.v_dir = np.array(dirs, dtype=np.bool_)
+        self.v_start = np.frombuffer(starts, dtype=np.int64).copy()
+        self.v_layer = np.frombuffer(layers, dtype=np.int64).copy()
+        self.v_change = np.frombuffer(changes, dtype=np.int8).copy()
+        self.v_size = np.frombuffer(sizes, dtype=np.int64).copy()
+        self.v_dir = np.frombuffer(dirs, dtype=np.int8).astype(np.bool_)
         self.entries = entries
         # A path is a directory in the view when no version ever made it something else, or
         # when it only exists implicitly (a parent of other paths).

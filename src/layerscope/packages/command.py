@@ -9,14 +9,18 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..ci import RuleResult
 from ..errors import ConfigError
-from ..session import OpenedImage
-from .analyse import PackageReport, analyse_packages
-from .policy import DEFAULT_FILE, PackagePolicy, evaluate, load_policy
-from .report import summary_lines, to_json
+from . import DEFAULT_FILE
+
+# The analysis is imported where it runs: `layerscope --help` builds this part's flags and
+# must not pay for the whole core (0.13 s).
+if TYPE_CHECKING:
+    from ..ci import RuleResult
+    from ..session import OpenedImage
+    from .analyse import PackageReport
+    from .policy import PackagePolicy
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,6 +54,8 @@ class Plan:
 
 def plan(args: argparse.Namespace, gate: bool, text: bool) -> Plan:
     """Decide before reading the image; `--ci` alone pays nothing unless a package rule is set."""
+    from .policy import PackagePolicy, load_policy  # noqa: PLC0415
+
     policy = PackagePolicy()
     path = Path(args.packages_config)
     if gate and path.is_file():
@@ -62,22 +68,30 @@ def plan(args: argparse.Namespace, gate: bool, text: bool) -> Plan:
 
 
 def analyse(plan_: Plan, opened: OpenedImage) -> PackageReport | None:
+    from .analyse import analyse_packages  # noqa: PLC0415
+
     return analyse_packages(opened, reach=plan_.reach) if plan_.run else None
 
 
 def extensions(args: argparse.Namespace, report: PackageReport | None) -> dict[str, Any]:
     if report is None or args.no_packages:
         return {}
+    from .report import to_json  # noqa: PLC0415
+
     return {"packages": to_json(report)}
 
 
 def results(plan_: Plan, report: PackageReport | None) -> list[RuleResult]:
+    from .policy import evaluate  # noqa: PLC0415
+
     return evaluate(plan_.policy, report) if report is not None and not plan_.policy.empty else []
 
 
 def summary_text(args: argparse.Namespace, report: PackageReport | None) -> str:
     if report is None or args.no_packages:
         return ""
+    from .report import summary_lines  # noqa: PLC0415
+
     return "\n".join(summary_lines(report)) + "\n"
 
 

@@ -20,7 +20,6 @@ from ..units import human_bytes, parse_bytes
 from .analyse import PackageReport
 
 SECTION = "packages"
-DEFAULT_FILE = ".layerscope.yaml"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ import base64
 import binascii
 import json
 import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +86,8 @@ def _from_auth_entry(entry: dict[str, object], key: str, path: Path) -> Credenti
 
 
 def _from_helper(helper: str, server: str, path: Path) -> Credentials | None:
+    import subprocess  # noqa: PLC0415  (only for credential helpers)
+
     program = f"docker-credential-{helper}"
     try:
         proc = subprocess.run(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import ImageNotFound, RegistryError, SourceError
 from ..model import Platform
+from . import ARCHIVE_SCHEMES, LIVE_SCHEMES
 from .archive import spec_from_path
 from .credentials import Credentials, from_docker_config
 from .reference import parse_reference
@@ -22,9 +23,6 @@ from .spec import ImageSpec
 
 # engine and registry import httpx, whose package import pulls in rich and pygments (its CLI):
 # they are imported where a live source is used, so archive and CI runs stay light.
-
-ARCHIVE_SCHEMES = ("docker-archive", "docker-tar", "oci-archive", "oci", "oci-dir")
-LIVE_SCHEMES = ("docker", "podman", "registry")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Compare two images: layers shared, files, packages and findings that changed."""

@@ -1,0 +1,1 @@
+"""A self-contained HTML report (one file, no network) with a zoomable treemap."""
