@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
 .PHONY: install demo test check lint typecheck imports unit bench clean check-installed \
-	verify-packages verify-diff
+	verify-packages verify-diff verify-advisor verify-security rules-doc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -52,7 +52,9 @@ bench: $(STAMP)
 	$(if $(QUICK),,$(PY) bench/registry.py)
 	$(if $(QUICK),,$(PY) bench/fleet.py)
 	$(if $(QUICK),,$(PY) bench/packages.py)
+	$(if $(QUICK),,$(PY) bench/security.py)
 	$(if $(QUICK),,$(PY) bench/diff.py)
+	$(if $(QUICK),,$(PY) bench/advisor.py)
 
 # Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
 verify-packages: $(STAMP)
@@ -61,6 +63,18 @@ verify-packages: $(STAMP)
 # layerscope diff on the pyapp build ($$LAYERSCOPE_PYAPP), checked against each image's analysis.
 verify-diff: $(STAMP)
 	$(PY) scripts/verify_diff.py $(LAYERSCOPE_PYAPP)
+
+# The advisor on the real pyapp build (root, dockerd, the package mirrors); PYAPP_OUT=DIR uses an
+# existing build instead of building one; ARGS=--no-build skips building the --fix result.
+verify-advisor: $(STAMP)
+	$(PY) scripts/verify_advisor.py $(ARGS)
+
+rules-doc: $(STAMP)
+	$(PY) -m layerscope.findings.registry > docs/rules.md
+
+# The security findings on the real pyapp build ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
+verify-security: $(STAMP)
+	$(PY) scripts/verify_security.py
 
 clean:
 	rm -rf $(VENV) build bench/out

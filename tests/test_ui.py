@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Static
 
 from layerscope.filetree import Change
 from layerscope.session import OpenedImage
 from layerscope.ui.app import ExplorerScreen, LayerscopeApp
-from layerscope.ui.panes import LayerList, WasteList
+from layerscope.ui.findings_view import FindingsScreen
+from layerscope.ui.panes import LayerDetails, LayerList, WasteList
 from layerscope.ui.screens import HelpScreen, HistoryScreen, PromptScreen, ViewerScreen
 from layerscope.ui.treepane import FileTreePane
 from layerscope.uiconfig import UIConfig, load_ui_config
@@ -409,3 +412,29 @@ async def test_loader_reports_progress_then_error(tmp_path: Path) -> None:
         await pilot.pause()
     assert app.return_code == 2
     assert app.load_error == "img.tar: layer 1: truncated"
+
+
+@pilot
+async def test_findings_view_ranks_and_jumps_to_the_layer_and_path(sample: OpenedImage) -> None:
+    app = LayerscopeApp(loaded=sample)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        layers = app.screen.query_one(LayerList)
+        waste = [str(layers.get_cell_at(Coordinate(r, 2))).strip() for r in range(layers.row_count)]
+        assert waste[2] == "2.4 MB"  # the pip cache and the build log of layer 2
+        details = str(app.screen.query_one(LayerDetails).render())
+        assert "Story" in details and "login logs written" in details.lower()
+        await pilot.press("f")
+        assert isinstance(app.screen, FindingsScreen)
+        table = app.screen.query_one("#findings-table", DataTable)
+        rules = [str(table.get_cell_at(Coordinate(r, 2))) for r in range(table.row_count)]
+        assert rules[:2] == ["LS-W003", "LS-W011"]  # largest first
+        detail = str(app.screen.query_one("#finding-detail", Static).render())
+        assert "--no-cache-dir" in detail and "hidden" in detail
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExplorerScreen)
+        assert layers.cursor_row == 2
+        row = tree(app).current()
+        assert row is not None and row.path == "/tmp/build.log"
+        assert isinstance(app.focused, FileTreePane)

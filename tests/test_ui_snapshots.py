@@ -89,6 +89,10 @@ def test_help(snap_compare: Snap, sample: OpenedImage) -> None:
     assert snap_compare(LayerscopeApp(loaded=sample), press=["question_mark"], terminal_size=SIZE)
 
 
+def test_findings_view(snap_compare: Snap, sample: OpenedImage) -> None:
+    assert snap_compare(LayerscopeApp(loaded=sample), press=["f"], terminal_size=SIZE)
+
+
 def test_snapshots_are_committed() -> None:
     folder = Path(__file__).parent / "__snapshots__" / "test_ui_snapshots"
     assert folder.is_dir() and len(list(folder.glob("*.svg"))) >= 7

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConfigError, ExitCode, LayerscopeError
+from .findings import command as advisor_command
+from .findings import flags as security_flags
 from .packages import command as packages
 from .sources import ARCHIVE_SCHEMES, LIVE_SCHEMES
 
@@ -138,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every layer, and store none, instead of using the layer cache",
     )
+    advisor_command.add_arguments(p)
+    security_flags.add_arguments(p)
     packages.add_arguments(p)
     p.add_argument("--version", action="version", version=f"layerscope {__version__}")
     return p
@@ -223,6 +227,7 @@ def open_analysed(args: argparse.Namespace) -> OpenedImage:
 def explore(args: argparse.Namespace) -> int:
     """Open the explorer; Textual is imported only here, so CI runs never load it."""
     from .analysis import analyse  # noqa: PLC0415
+    from .findings.secure import secure  # noqa: PLC0415
     from .loader import load_image  # noqa: PLC0415
     from .session import OpenedImage  # noqa: PLC0415
     from .ui.app import LayerscopeApp  # noqa: PLC0415
@@ -233,6 +238,8 @@ def explore(args: argparse.Namespace) -> int:
 
     def loader(progress: ProgressFn) -> OpenedImage:
         opened = OpenedImage(spec, analyse(load_image(spec, progress, _cache(args))))
+        limit = security_flags.scan_limit(args)
+        opened.analysis = secure(opened, args.security, limit)[0]  # secrets redacted
         opened.index  # noqa: B018  (built in the loading thread, not on the first frame)
         return opened
 
@@ -273,25 +280,37 @@ def run(args: argparse.Namespace) -> int:
     # set by every CI service), so a JSON-export job does not start failing; an explicit --ci
     # with --json does both.
     gate = ci_mode and (args.json is None or ci_flag)
-    quiet = args.json is None and args.html is None
-    if not ci_mode and quiet and not args.summary and _interactive():
+    quiet = args.json is None and args.html is None and not args.fix
+    if not ci_mode and quiet and not args.summary and not args.sarif and _interactive():
         return explore(args)
     from .ci import describe as describe_ci  # noqa: PLC0415
     from .ci import evaluate, passed  # noqa: PLC0415
     from .export import to_document, write_json  # noqa: PLC0415
+    from .findings.secure import scan_json, scan_note, secure  # noqa: PLC0415
     from .report import ci_report, summary  # noqa: PLC0415
 
     rules = _rules(args) if gate else None  # bad rule values fail before the long load
+    advisor = advisor_command.prepare(args, gate)
     plan = packages.plan(args, gate, text=not gate and args.json is None)
     with open_analysed(args) as opened:
+        # Every output is rendered from a copy of the analysis with each secret found redacted.
+        opened.analysis, security = secure(opened, advisor.security_contents, advisor.scan_limit)
         analysis = opened.analysis
+        advice = advisor.advise(opened)
         pkgs = packages.analyse(plan, opened)
-    results = (
-        evaluate(rules, analysis) + packages.results(plan, pkgs) if rules is not None else None
-    )
+        advisor.write_sarif(advice, opened)
+        fix = advisor.diff(opened, advice) if args.fix else None
+    if security.scan is not None:
+        _note(scan_note(security.scan))
+    results = None
+    if rules is not None:
+        results = evaluate(rules, analysis) + advisor.gate(analysis, advice)
+        results += packages.results(plan, pkgs)
     packages.write_sbom(args, pkgs, analysis.image.name)
     ci_doc = describe_ci(results) if results else None
-    doc = to_document(analysis, ci_doc, packages.extensions(args, pkgs))
+    extensions = {**advisor.extensions(advice), **packages.extensions(args, pkgs)}
+    extensions["security"] = scan_json(security.scan)
+    doc = to_document(analysis, ci_doc, extensions)
     if args.json is not None:
         write_json(doc, args.json)
     if args.html is not None:
@@ -299,12 +318,16 @@ def run(args: argparse.Namespace) -> int:
         from .html.tree import finding_paths, image_tree  # noqa: PLC0415
 
         write_html(image_report(doc, image_tree(analysis, finding_paths(doc))), args.html)
+    if fix is not None:
+        sys.stdout.write(fix)
     if results is not None:
-        out = sys.stderr if args.json == "-" else sys.stdout
+        out = sys.stderr if args.json == "-" or args.fix else sys.stdout
         out.write(ci_report(analysis, results, _use_color(out)))
         return EXIT_OK if passed(results) else EXIT_FAILED
     if quiet and args.sbom != "-":
-        sys.stdout.write(summary(analysis, _use_color(sys.stdout)))
+        color = _use_color(sys.stdout)
+        sys.stdout.write(summary(analysis, color))
+        sys.stdout.write(advisor.section(advice, opened, color))
         sys.stdout.write(packages.summary_text(args, pkgs))
     return EXIT_OK
 
@@ -377,34 +400,18 @@ def diff_command(argv: Sequence[str]) -> int:
 
 
 def _diff_providers(args: argparse.Namespace) -> dict[str, Any]:
-    """Findings and packages join the comparison where those capabilities are installed: the
-    waste advisor's `findings.advice.advise` and the security rules' `findings.security.
-    scan_opened` (metadata and names, no content scan), looked up at run time until they land,
-    and the packages still in the final filesystem."""
-    import importlib  # noqa: PLC0415
-
+    """Findings (every registered producer: waste and security rules, metadata and names, no
+    content scan) and the packages still in the final filesystem join the comparison."""
     from .compare.model import PackageRecord  # noqa: PLC0415
+    from .findings.advice import advise  # noqa: PLC0415
     from .findings.model import FindingSet  # noqa: PLC0415
     from .packages.analyse import analyse_packages  # noqa: PLC0415
 
-    producers: list[Any] = []
-    for module, name in (("advice", "advise"), ("security", "scan_opened")):
-        try:
-            producers.append(
-                getattr(importlib.import_module(f"layerscope.findings.{module}"), name)
-            )
-        except (ImportError, AttributeError):
-            continue
-    found: dict[str, Any] = {}
-    if producers:
+    def findings(opened: OpenedImage) -> FindingSet:
+        # One collect over all producers: a byte claimed by one family is not counted again.
+        return advise(opened).findings
 
-        def findings(opened: OpenedImage) -> FindingSet:
-            out = FindingSet(())
-            for produce in producers:
-                out = out.merged(produce(opened).findings)
-            return out
-
-        found["findings"] = findings
+    found: dict[str, Any] = {"findings": findings}
     if not args.no_packages:
 
         def packages(opened: OpenedImage) -> tuple[PackageRecord, ...]:

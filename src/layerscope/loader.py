@@ -87,6 +87,9 @@ def load_image(
         repo_tags=spec.repo_tags,
         annotations=spec.annotations,
         created=spec.config.created,
+        user=spec.config.runtime.user,
+        env=spec.config.runtime.env,
+        labels=spec.config.runtime.labels,
     )
 
 

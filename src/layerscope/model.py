@@ -134,6 +134,11 @@ class Image:
     repo_tags: tuple[str, ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     created: str = ""
+    user: str = ""
+    """The config's `USER` as written; empty means root."""
+    env: tuple[str, ...] = ()
+    """The config's `Env` (`NAME=value`)."""
+    labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def size(self) -> int:

@@ -47,6 +47,7 @@ DEFAULT_KEYS: dict[str, str] = {
     "file-history": "i",
     "jump-to-path": "ctrl+g,:",
     "help": "?,f1",
+    "findings": "f",
 }
 
 _KEY_NAMES = {

@@ -55,7 +55,10 @@ class PathRef:
     """Absolute path in the image (`/var/lib/apt/lists/...`)."""
     layer: int
     size: int
+    """The bytes a fix recovers at this path and layer (all of them, for waste findings)."""
     state: PathState
+    content_hash: int = 0
+    """xxh3-64 of the content (0 when unknown): duplicates and rewrites are told apart by it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,14 @@ class Finding:
     """`Dockerfile:LINE` when a Dockerfile was given, else empty."""
     evidence: tuple[tuple[str, str], ...] = field(default=())
     """Extra facts as (name, value) pairs, redacted (e.g. ("secret", "AKIA…(20) #3f2a")."""
+    cited_layer: int | None = None
+    """The layer whose instruction the finding cites (and `--fix` edits); default `layers[0]`."""
+
+    @property
+    def cited(self) -> int | None:
+        if self.cited_layer is not None:
+            return self.cited_layer
+        return self.layers[0] if self.layers else None
 
     @property
     def level(self) -> Severity:

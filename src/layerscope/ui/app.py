@@ -9,6 +9,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from ..errors import LayerscopeError
+from ..findings.advice import Advice, advise
 from ..loader import Progress
 from ..session import OpenedImage
 from ..uiconfig import DEFAULT_KEYS, UIConfig
@@ -64,10 +65,11 @@ class LayerscopeApp(App[int]):
 
         try:
             loaded = self.loader(progress)
+            advice = advise(loaded)  # here, off the UI thread: it reads contents where needed
         except LayerscopeError as exc:
             self.call_from_thread(self._failed, str(exc))
             return
-        self.call_from_thread(self._show_explorer, loaded)
+        self.call_from_thread(self._show_explorer, loaded, advice)
 
     def _progress(self, p: Progress) -> None:
         if isinstance(self.screen, LoadingScreen):
@@ -79,9 +81,9 @@ class LayerscopeApp(App[int]):
         self.load_error = message
         self.exit(2, return_code=2)
 
-    def _show_explorer(self, loaded: OpenedImage) -> None:
+    def _show_explorer(self, loaded: OpenedImage, advice: Advice) -> None:
         self.loaded = loaded
-        self.switch_screen(ExplorerScreen(loaded, self.ui_config))
+        self.switch_screen(ExplorerScreen(loaded, self.ui_config, advice))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_rows(self.ui_config)))
@@ -104,6 +106,7 @@ _WHERE = {
     "extract-file": "file tree",
     "view-file": "file tree",
     "file-history": "file tree",
+    "findings": "everywhere",
 }
 
 

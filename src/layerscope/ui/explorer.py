@@ -20,11 +20,15 @@ from ..analysis import Analysis
 from ..errors import LayerscopeError
 from ..extract import extract
 from ..filetree import Change
+from ..findings.advice import Advice, advise
+from ..findings.engine import FindingOptions
+from ..findings.secure import secure
 from ..loader import ProgressFn
 from ..session import OpenedImage
 from ..treeindex import Match
 from ..treeview import TreeView, ViewOptions
 from ..uiconfig import UIConfig
+from .findings_view import FindingsScreen, Target
 from .fmt import CHANGE_STYLE
 from .panes import ImageDetails, LayerDetails, LayerList, WasteList, layer_details
 from .screens import HistoryScreen, PromptScreen, ViewerScreen
@@ -53,11 +57,15 @@ class ExplorerScreen(Screen[None]):
             priority=True,
         ),
         Binding("ctrl+g,colon", "jump", "Go to path", id="jump-to-path", priority=True),
+        Binding("f", "findings", "Findings", id="findings"),
     ]
 
-    def __init__(self, loaded: OpenedImage, ui_config: UIConfig) -> None:
+    def __init__(
+        self, loaded: OpenedImage, ui_config: UIConfig, advice: Advice | None = None
+    ) -> None:
         super().__init__()
         self.loaded = loaded
+        self.advice = advice if advice is not None else advise(loaded)
         self.ui_config = ui_config
         self._filtering = False
         options = ViewOptions(layer=0, aggregated=ui_config.aggregated, hidden=ui_config.hidden)
@@ -72,7 +80,7 @@ class ExplorerScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                layers = LayerList(self.analysis, id="layers")
+                layers = LayerList(self.analysis, self.advice.layer_recoverable, id="layers")
                 layers.border_title = "Layers"
                 yield layers
                 details = LayerDetails(id="layer-details")
@@ -117,8 +125,9 @@ class ExplorerScreen(Screen[None]):
         pane = self.query_one(FileTreePane)
         pane.update_view(lambda v: v.set_layer(layer))
         image_layer = self.analysis.image.layers[self.tree_view.options.layer]
+        story = self.advice.stories[image_layer.index]
         self.query_one(LayerDetails).update(
-            layer_details(image_layer, self.tree_view.options.aggregated)
+            layer_details(image_layer, self.tree_view.options.aggregated, story)
         )
         pane.border_title = (
             "Aggregated layer contents"
@@ -233,6 +242,42 @@ class ExplorerScreen(Screen[None]):
                 self.show_path(text)
 
         self.app.push_screen(PromptScreen("Go to path", "/", check), done)
+
+    def action_findings(self) -> None:
+        def done(chosen: Target | None) -> None:
+            if chosen is not None:
+                self.show_at(*chosen)
+
+        self.app.push_screen(FindingsScreen(self.advice, self.scan_secrets), done)
+
+    def scan_secrets(self) -> None:
+        """Scan every layer's file contents for secrets (on demand: it reads every layer)."""
+        self.notify("Scanning file contents for secrets …", timeout=3)
+        self._scan()
+
+    @work(thread=True, exclusive=True, group="scan")
+    def _scan(self) -> None:
+        try:
+            redacted, _ = secure(self.loaded, contents=True)
+            advice = advise(self.loaded, FindingOptions(security_contents=True))
+        except LayerscopeError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._scanned, redacted, advice)
+
+    def _scanned(self, redacted: Analysis, advice: Advice) -> None:
+        # Secrets found in contents are now redacted wherever the analysis is shown.
+        self.loaded.analysis = redacted
+        self.advice = advice
+        self.action_findings()
+
+    def show_at(self, path: str, layer: int) -> None:
+        """Show `path` in the tree at `layer` (where a finding's bytes are stored)."""
+        if self.loaded.index.find(path) is None:
+            return
+        self._show_layer(layer)
+        self.query_one(LayerList).move_cursor(row=layer)
+        self.show_path(path)
 
     def on_waste_list_chosen(self, event: WasteList.Chosen) -> None:
         self.show_path(event.wasted.path)

@@ -36,20 +36,27 @@ class LayerList(DataTable[Text]):
             super().__init__()
             self.aggregated = aggregated
 
-    def __init__(self, analysis: Analysis, **kwargs: object) -> None:
+    def __init__(
+        self, analysis: Analysis, recoverable: tuple[int, ...] = (), **kwargs: object
+    ) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self.analysis = analysis
+        self.recoverable = recoverable
+        """Per layer, the bytes the findings' fixes recover from it."""
 
     def on_mount(self) -> None:
         self.add_column("Idx", key="idx")
         self.add_column("Size", key="size")
+        self.add_column("Waste", key="waste")
         self.add_column("Command", key="command")
         for layer in self.analysis.image.layers:
             command = readable_command(layer.history.created_by).replace("\n", " ↵ ")
+            back = self.recoverable[layer.index] if layer.index < len(self.recoverable) else 0
             # Text cells: a command is data, never markup or :emoji: codes ("app:x:1000").
             self.add_row(
                 Text(str(layer.index)),
                 Text(f"{human_bytes(layer.size):>8}"),
+                Text(f"{human_bytes(back):>8}" if back else "", style="yellow"),
                 Text(command or "(no history)"),
             )
 
@@ -60,10 +67,7 @@ class LayerList(DataTable[Text]):
 _MODE = {True: "aggregated changes since layer 0", False: "this layer's changes"}
 
 
-_MODE = {True: "aggregated changes since layer 0", False: "this layer's changes"}
-
-
-def layer_details(layer: Layer, aggregated: bool) -> Text:
+def layer_details(layer: Layer, aggregated: bool, story: str = "") -> Text:
     h = layer.history
     text = Text()
     rows = [
@@ -79,6 +83,8 @@ def layer_details(layer: Layer, aggregated: bool) -> Text:
     ]
     if h.comment:
         rows.append(("Comment", h.comment))
+    if story:
+        rows.insert(1, ("Story", story))  # first: what the layer did, before its digests
     for label, value in rows:
         text.append(f"{label:>7} ", style="bold")
         text.append(value + "\n")
