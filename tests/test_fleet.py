@@ -301,9 +301,9 @@ def test_results_equal_layerscope_json_alone(
     assert len(got) == len(fleet.images) - 1
     for image, sha, reclaimable, size, layers in got:
         out = tmp_path / "one.json"
-        assert main(["--json", str(out), "--no-cache", "--no-packages", str(image)]) == 0
+        assert main(["--json", str(out), "--no-cache", str(image)]) == 0
         doc = json.loads(out.read_text())
-        assert rows.canonical_sha256(doc) == sha, image
+        assert rows.canonical_sha256(rows.core(doc)) == sha, image
         assert doc["layerscope"]["waste"]["reclaimableBytes"] == reclaimable
         assert doc["image"]["sizeBytes"] == size and len(doc["layer"]) == layers
         files = _query(scanned.db, """SELECT count(DISTINCT path), coalesce(sum(bytes), 0)
@@ -446,7 +446,7 @@ def test_directory_of_archives_on_the_local_cluster(tmp_path: Path) -> None:
     write_oci_layout([_app(1)], folder / "d-layout")
     (folder / "notes.txt").write_text("not an image")
     db = tmp_path / "local.duckdb"
-    code = main(["scan", str(folder), "--workers", "2", "--out", str(db),
+    code = main(["scan", str(folder), "--workers", "2", "--out", str(db), "--findings",
                  "--cache-dir", str(tmp_path / "cache")])  # fmt: skip
     assert code == 0
     got = _query(db, "SELECT image, status, layer_count FROM images ORDER BY image")
@@ -455,6 +455,12 @@ def test_directory_of_archives_on_the_local_cluster(tmp_path: Path) -> None:
     ]  # fmt: skip
     # base 0 (2 layers) under a, b, c; base 1 under d; one whiteout layer shared by a and c
     assert _query(db, "SELECT count(*), count(*) FILTER (parsed) FROM layers") == [(9, 9)]
+    # --findings: the waste advisor's apt-lists rule fires on each image (8 kB of lists)
+    apt = "SELECT count(DISTINCT image) FROM findings WHERE rule_id = 'LS-W001'"
+    assert _query(db, apt + " AND recoverable_bytes = 8000") == [(4,)]
+    per_image = """SELECT count(*) FROM images i WHERE findings <>
+        (SELECT count(*) FROM findings f WHERE f.image = i.image)"""  # fmt: skip
+    assert _query(db, per_image) == [(0,)]
     again = tmp_path / "again.duckdb"
     assert main(["scan", str(folder), "--workers", "1", "--out", str(again),
                  "--cache-dir", str(tmp_path / "cache")]) == 0  # fmt: skip
@@ -529,8 +535,8 @@ def test_every_image_of_podman(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     for image, _, sha in got:
         assert str(image).startswith("podman://")
         out = tmp_path / "one.json"
-        assert main(["--json", str(out), "--no-packages", str(image)]) == 0
-        assert rows.canonical_sha256(json.loads(out.read_text())) == sha
+        assert main(["--json", str(out), str(image)]) == 0
+        assert rows.canonical_sha256(rows.core(json.loads(out.read_text()))) == sha
 
 
 def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

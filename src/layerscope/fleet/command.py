@@ -71,9 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true",
                    help="parse every layer, use no layer cache")  # fmt: skip
     p.add_argument("--json-digest", action="store_true",
-                   help="store per image the sha256 of the document `layerscope --json "
-                   "--no-packages` writes for it, to compare with single runs (about a third "
-                   "more work)")  # fmt: skip
+                   help="store per image the sha256 of the document `layerscope --json` "
+                   "writes for it (without the capabilities' extensions), to compare with "
+                   "single runs (about a third more work)")  # fmt: skip
+    p.add_argument("--findings", action="store_true",
+                   help="fill the findings table (the waste advisor and the security rules; "
+                   "they read the layers they inspect again for each image)")  # fmt: skip
     p.add_argument("--packages", action="store_true",
                    help="fill the packages table (dpkg, apk, rpm, Python, npm databases; the "
                    "layers holding them are read again for each image)")  # fmt: skip
@@ -189,7 +192,16 @@ def _scan_into(client: Any, args: argparse.Namespace, refs: list[str], out: Path
         cache_dir = "" if args.no_cache else (
             os.path.abspath(args.cache_dir) if args.cache_dir else None)  # fmt: skip
         requests = [
-            ImageRequest(r, r, args.insecure, cache_dir, spool, args.json_digest, args.packages)
+            ImageRequest(
+                r,
+                r,
+                args.insecure,
+                cache_dir,
+                spool,
+                args.json_digest,
+                args.packages,
+                args.findings,
+            )
             for r in refs
             if r not in done
         ]

@@ -27,6 +27,8 @@ class ImageRequest:
     """Also hash the document `layerscope --json` would write (about a third more work)."""
     packages: bool = False
     """Also list the packages (reads the layers holding package databases again per image)."""
+    findings: bool = False
+    """Also run the finding producers (they read the layers they inspect again per image)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,20 +66,25 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def collect_findings(opened: OpenedImage) -> FindingSet:
-    """Every finding producer's findings for one image.
+    """Every finding producer's findings for one image, as `layerscope --findings` collects them
+    (the waste advisor and the security rules, no byte counted twice; metadata only: contents
+    are not scanned for secrets)."""
+    from ..findings.engine import FindingOptions, collect  # noqa: PLC0415
+    from ..findings.producers import default_producers  # noqa: PLC0415
 
-    The seam the producers plug into (the waste advisor, security rules, package policies): each
-    returns a `FindingSet` for an `OpenedImage`; point this at their combined `collect`. With no
-    producer installed the set is empty and the findings table stays empty.
-    """
-    del opened
-    return FindingSet(())
+    return collect(opened, FindingOptions(), default_producers())
 
 
 def canonical_sha256(doc: Any) -> str:
     """sha256 of a JSON document in compact form (the C encoder: 5x faster than indented)."""
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def core(doc: dict[str, Any]) -> dict[str, Any]:
+    """A `--json` document without the keys the capabilities add under `layerscope`."""
+    kept = {k: v for k, v in doc["layerscope"].items() if k in ("schemaVersion", "waste")}
+    return {**doc, "layerscope": kept}
 
 
 def package_rows(opened: OpenedImage, image: str) -> list[Row]:
@@ -105,9 +110,9 @@ def package_rows(opened: OpenedImage, image: str) -> list[Row]:
 
 
 def document_sha256(opened: OpenedImage) -> str:
-    """The document `layerscope --json FILE --no-packages IMAGE` writes for the same image (the
-    analysis without the capabilities' extensions), hashed compact:
-    `canonical_sha256(json.load(FILE))` equals it."""
+    """The document `layerscope --json FILE IMAGE` writes for the same image, without the
+    capabilities' extensions (dive's schema, `layerscope.schemaVersion` and `.waste`), hashed
+    compact: `canonical_sha256(core(json.load(FILE)))` equals it."""
     return canonical_sha256(to_document(opened.analysis))
 
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from ..cache import LayerCache, default_dir
 from ..errors import AuthError, ImageNotFound, LayerscopeError, RegistryError, SourceError
+from ..findings.model import FindingSet
 from ..layer import read_layer
 from ..model import HistoryEntry, Layer
 from ..session import open_image
@@ -210,7 +211,7 @@ def _analyse(req: ImageRequest, layers: list[LayerResult]) -> ImageResult:
     received = ReceivedLayers({r.key: r.layer for r in layers if r.layer is not None})
     by_key = {r.key: r for r in layers}
     with open_image(_open(req), cache=received) as opened:
-        findings = rows.collect_findings(opened)
+        findings = rows.collect_findings(opened) if req.findings else FindingSet(())
         image = rows.image_row(opened, req.label, req.ref, findings, req.json_digest)
         layer_rows = []
         for layer in opened.image.layers:
