@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLE := build/sample.tar
 
 .PHONY: install demo test check lint typecheck imports unit bench clean check-installed \
-	verify-packages verify-diff verify-advisor verify-security rules-doc
+	verify-packages verify-diff verify-advisor verify-security rules-doc fuzz corpus
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -59,6 +59,18 @@ bench: $(STAMP)
 # Package attribution on the pyapp images ($$LAYERSCOPE_PYAPP, default ../pyapp-out).
 verify-packages: $(STAMP)
 	$(PY) scripts/verify_packages.py
+
+# Coverage-guided fuzzing of the archive, layer and manifest readers (atheris); crashes are
+# written as build/fuzz-crash-* and become cases of scripts/make_corpus.py.
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	mkdir -p build/fuzz-corpus
+	$(PY) scripts/fuzz.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+		-artifact_prefix=build/fuzz- build/fuzz-corpus
+
+# The malformed-image corpus the suite runs (tests/test_corpus.py), written out to look at.
+corpus: $(STAMP)
+	$(PY) scripts/make_corpus.py build/corpus
 
 # layerscope diff on the pyapp build ($$LAYERSCOPE_PYAPP), checked against each image's analysis.
 verify-diff: $(STAMP)

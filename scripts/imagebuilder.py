@@ -204,6 +204,36 @@ def write_docker_archive(img: ImageDef, dest: Path, style: str = "legacy") -> Pa
     return dest
 
 
+def write_pre_manifest_archive(img: ImageDef, dest: Path) -> Path:
+    """`docker save` of Docker before 1.10: `repositories`, `<id>/json` chained by `parent`,
+    `<id>/layer.tar` and `<id>/VERSION`; no manifest.json, no config, no digests."""
+    with tempfile.TemporaryDirectory() as tmp:
+        layers = _build_layers(img, Path(tmp))
+        commands = [s.created_by for s in img.steps if isinstance(s, Layer)]
+        parent = None
+        with tarfile.open(dest, "w", format=tarfile.PAX_FORMAT) as tar:
+            for i, path in enumerate(layers):
+                layer_id = hashlib.sha256(f"{img.tag}:{i}:{_sha(path)}".encode()).hexdigest()
+                doc: dict[str, object] = {
+                    "id": layer_id,
+                    "created": f"2015-0{1 + i % 9}-01T00:00:00Z",
+                    "container_config": {
+                        "Cmd": ["/bin/sh", "-c", commands[i].removeprefix("/bin/sh -c ")]
+                    },
+                    "os": img.os,
+                    "architecture": img.architecture,
+                }
+                if parent:
+                    doc["parent"] = parent
+                _add(tar, f"{layer_id}/VERSION", b"1.0")
+                _add(tar, f"{layer_id}/json", json.dumps(doc).encode())
+                _add(tar, f"{layer_id}/layer.tar", path)
+                parent = layer_id
+            repo, _, tag = img.tag.rpartition(":")
+            _add(tar, "repositories", json.dumps({repo: {tag: parent}}).encode())
+    return dest
+
+
 def _compress(path: Path, how: str | None) -> Path:
     if how is None:
         return path

@@ -95,10 +95,15 @@ def check_bloated(o: OpenedImage, dockerfile: Path) -> Advice:
     )
     pip_layer = layer_at(mapping, pip)
     cached = [p for p, _ in o.analysis.tree.changes(pip_layer) if "/.cache/pip/" in f"/{p}"]
+    found_pip = find(advice, "LS-W003", pip)
     if cached:
-        check(bool(find(advice, "LS-W003", pip)), f"pip cache: LS-W003 at Dockerfile:{pip}")
-    else:
-        print(f"NOTE: pip left no cache in layer {pip_layer} of this build: nothing to find")
+        check(bool(found_pip), f"pip cache: LS-W003 at Dockerfile:{pip}")
+    else:  # pip stored none in this build: the history still shows the missing flag
+        check(
+            bool(found_pip) and found_pip[0].recoverable_bytes == 0,
+            f"pip install without --no-cache-dir (no cache stored in layer {pip_layer}): "
+            f"LS-W003 from the history at Dockerfile:{pip}",
+        )
     purged = [
         f
         for f in find(advice, "LS-W011", apt)

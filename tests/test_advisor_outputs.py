@@ -374,8 +374,70 @@ def test_fix_folds_a_later_purge_with_the_runs_that_need_the_package(tmp_path: P
 FROM debian
 RUN apt-get update \\
  && apt-get install -y python3-pip \\
- && pip install flask \\
+ && pip install --no-cache-dir flask \\
  && apt-get purge -y python3-pip
 RUN useradd app
 """
     )
+
+
+PURGED_PIP = """\
+FROM scratch
+RUN apt-get update && apt-get install -y python3-pip
+RUN pip install flask
+RUN apt-get purge -y python3-pip
+"""
+
+
+def test_fix_adds_no_cache_dir_to_a_pip_run_folded_into_the_install(tmp_path: Path) -> None:
+    """pip stored no cache (history only) and the purge folds the pip RUN into the install RUN:
+    the folded command still gets `--no-cache-dir`."""
+    img = build(
+        tmp_path,
+        run(
+            "apt-get update && apt-get install -y python3-pip",
+            big("usr/lib/python3/dist-packages/pip/core.py", 3 * MB),
+            big("usr/bin/pip"),
+        ),
+        run("pip install flask", big("usr/local/lib/flask.py")),
+        run(
+            "apt-get purge -y python3-pip",
+            W("usr/lib/python3/dist-packages/pip"),
+            W("usr/bin/pip"),
+        ),
+    )
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(PURGED_PIP)
+    proc = cli([str(img), "--dockerfile", str(dockerfile), "--fix"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    subprocess.run(["patch", "-s", str(dockerfile)], input=proc.stdout, text=True, check=True)
+    text = dockerfile.read_text()
+    assert "pip install --no-cache-dir flask" in text and text.count("RUN ") == 1, text
+
+
+def test_story_tells_small_events_beside_bulk_installs(tmp_path: Path) -> None:
+    """An apt install: the certificates, the ldconfig cache and the count of Debian packages
+    are told though far smaller than the libraries and programs, which come second."""
+    lists = [F(f"var/lib/dpkg/info/{n}.list", b"/usr\n") for n in ("libc6", "openssl", "curl")]
+    img = build(
+        tmp_path,
+        BASE,
+        run(
+            "apt-get install -y curl",
+            *lists,
+            F("var/lib/dpkg/status", b"Package: curl\n"),
+            F("etc/ssl/certs/ca-certificates.crt", b"-----BEGIN CERTIFICATE-----\n"),
+            F("etc/ld.so.cache", b"ld"),
+            F("var/lib/apt/lists/lock", b""),
+            *[big(f"usr/lib/x86_64-linux-gnu/lib{i}.so.1") for i in range(5)],
+            *[big(f"usr/bin/tool{i}") for i in range(5)],
+            *[big(f"opt/data/{i}.bin") for i in range(5)],
+        ),
+    )
+    with opened(img) as o:
+        story = layer_story(o.analysis.tree, 1)
+    first, _, second = story.partition(". ")
+    assert first.startswith("Dpkg database updated (3 packages")
+    assert "certificates regenerated" in first and "ldconfig cache rebuilt" in first
+    assert "apt lists" not in story  # the empty lock file is not news
+    assert "shared libraries installed" in second and "programs installed" in second

@@ -258,3 +258,60 @@ def test_docs_and_tool_logs(tmp_path: Path) -> None:
 def test_a_clean_image_has_no_finding_above_info(tmp_path: Path) -> None:
     img = build(tmp_path, BASE, run("install", big("usr/bin/app")), copy("a /srv/a", big("srv/a")))
     assert not advice_of(img).findings.at_least(Severity.LOW)
+
+
+def test_pip_install_without_no_cache_dir_is_read_from_the_history(tmp_path: Path) -> None:
+    """pip stored no cache (it skips one it cannot write): the history still shows the habit."""
+    img = build(tmp_path, BASE, run('pip install "flask==3.0.3"', big("usr/lib/flask.py")))
+    (f,) = of_rule(advice_of(img), "LS-W003")
+    assert f.level is Severity.INFO and f.recoverable_bytes == 0 and f.layers == (1,)
+    assert "--no-cache-dir" in f.fix and "pip install" in f.instruction
+
+
+@pytest.mark.parametrize(
+    "command",
+    ['pip install --no-cache-dir "flask"', "python3 -m venv /v", "apt-get install -y python3-pip"],
+)
+def test_pip_history_stays_quiet(tmp_path: Path, command: str) -> None:
+    img = build(tmp_path, BASE, run(command, big("usr/lib/flask.py")))
+    assert not of_rule(advice_of(img), "LS-W003")
+
+
+def test_pip_history_stays_quiet_with_the_environment_switch(tmp_path: Path) -> None:
+    from imagebuilder import ImageDef, write_docker_archive
+
+    steps = [BASE, run("pip install flask", big("usr/lib/flask.py"))]
+    env = {"config": {"Env": ["PATH=/usr/bin", "PIP_NO_CACHE_DIR=1"]}}
+    img = write_docker_archive(ImageDef(list(steps), extra_config=env), tmp_path / "e.tar")
+    assert not of_rule(advice_of(img), "LS-W003")
+
+
+def test_a_cache_that_was_stored_is_not_also_reported_from_the_history(tmp_path: Path) -> None:
+    img = build(tmp_path, BASE, run("pip install flask", big("root/.cache/pip/http/a", 3 * MB)))
+    (f,) = of_rule(advice_of(img), "LS-W003")
+    assert f.recoverable_bytes == 3 * MB
+
+
+def test_what_is_left_after_an_earlier_rule_claimed_the_bulk_is_judged_by_its_own_size(
+    tmp_path: Path,
+) -> None:
+    """The overwrite of layer 1 by layer 2 is mostly an apt cache (the cache rule owns those
+    bytes); the 200 kB left to the overwrite rule make an informational finding."""
+    img = build(
+        tmp_path,
+        BASE,
+        run(
+            "apt-get install a",
+            big("var/cache/apt/pkgcache.bin", 3 * MB, seed="1"),
+            big("usr/lib/x.so", 200_000, seed="1"),
+        ),
+        run(
+            "apt-get install b",
+            big("var/cache/apt/pkgcache.bin", 3 * MB, seed="2"),
+            big("usr/lib/x.so", 200_000, seed="2"),
+        ),
+    )
+    advice = advice_of(img)
+    (over,) = [f for f in of_rule(advice, "LS-W012") if f.layers[0] == 1]
+    assert over.recoverable_bytes == 200_000 and over.level is Severity.INFO
+    assert sum(f.recoverable_bytes for f in of_rule(advice, "LS-W002")) == 6 * MB

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .divecompat import DiveAnalysis
 from .divecompat import analyse as dive_analyse
-from .filetree import Cause, Change, FileTree, Version, build_file_tree
+from .filetree import Cause, Change, FileTree, Version, build_file_tree, check_hardlinks
 from .model import EntryKind, Image
 from .oci import BASE_DIGEST, BASE_NAME
 
@@ -212,5 +212,6 @@ def analyse(image: Image, tree: FileTree | None = None) -> Analysis:
         tree = build_file_tree(image)
     else:
         tree.built()
+        check_hardlinks(image, tree)
         dive = dive_analyse(image)
     return Analysis(image=image, dive=dive, waste=waste_model(image, tree), tree=tree)

@@ -1,14 +1,17 @@
 """The command line: the only module that knows the core, the sources and the outputs.
 
 Exit codes (`errors.ExitCode`): 0 success (CI rules passed), 1 a CI rule failed, 2 any error in
-the input or settings, 3 a bug in layerscope (the traceback goes to a crash log), 130 ctrl+c.
+the input or settings, 3 a bug in layerscope (the traceback goes to a crash log), 130 ctrl+c,
+143 SIGTERM (both after removing temporary files).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,12 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
         "bytes are wasted. Reads docker-archive tarballs (docker save, buildah, podman, "
         "skopeo, kaniko, Docker 25+) and OCI layouts, as a directory or a tar.",
         epilog="Exit codes: 0 success, 1 a CI rule failed, 2 an error in the input or settings, "
-        "3 a bug in layerscope (see the crash log named on stderr).",
+        "3 a bug in layerscope (see the crash log named on stderr), 130 interrupted, "
+        "143 terminated.",
     )
     p.add_argument(
         "image",
         metavar="IMAGE",
         help="an image archive or OCI layout (PATH, PATH:name:tag, docker-archive://PATH, "
+        "a .tar.gz or .tar.zst of one, '-' for an archive piped in on stdin, "
         "oci-archive://PATH), docker://NAME, podman://NAME, "
         "registry://HOST[:PORT]/REPO[:TAG|@DIGEST], or a NAME (the local engine, else the "
         "registry); 'layerscope cache' shows and prunes the layer cache; "
@@ -188,6 +193,8 @@ def _request(args: argparse.Namespace, image: str | None = None) -> Request:
     if args.username:
         secret = os.environ.get("LAYERSCOPE_PASSWORD")
         if args.password_stdin:
+            if args.image == "-":
+                raise ConfigError("--password-stdin cannot share stdin with the image ('-')")
             secret = sys.stdin.readline().rstrip("\n")
         if secret is None:
             raise ConfigError("--username needs --password-stdin or LAYERSCOPE_PASSWORD")
@@ -200,10 +207,14 @@ def _note(text: str) -> None:
 
 
 def open_spec(args: argparse.Namespace, image: str | None = None) -> ImageSpec:
-    """The spec of `image` (default: the IMAGE argument) with the command line's options."""
+    """The spec of `image` (default: the IMAGE argument) with the command line's options;
+    what the source says about how it read the image goes to stderr."""
     from .sources.resolve import open_spec as resolve_spec  # noqa: PLC0415
 
-    return resolve_spec(_request(args, image), _note)
+    spec = resolve_spec(_request(args, image), _note)
+    for warning in spec.warnings:
+        _note(warning)
+    return spec
 
 
 def _cache(args: argparse.Namespace) -> LayerCache | None:
@@ -442,8 +453,18 @@ def _write_diff_html(doc: dict[str, Any], b: OpenedImage, target: str) -> None:
     write_html(diff_report(doc, diff_tree(doc, b.analysis.tree)), target)
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every `finally` cleans up as for ctrl+c."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         if argv[:1] == ["cache"]:
             return cache_command(argv[1:])
@@ -461,6 +482,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("layerscope: interrupted\n")
         return ExitCode.INTERRUPTED
+    except Terminated:
+        sys.stderr.write("layerscope: terminated\n")
+        return ExitCode.TERMINATED
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:

@@ -11,6 +11,7 @@
     │   ├── MissingBlob             a layer or config the manifest names is absent
     │   ├── UnsupportedMediaType    a layer media type layerscope cannot decompress
     │   └── CorruptLayer            a truncated or corrupt tar, gzip or zstd stream
+    │       └── NotATar                 bytes that do not start like a tar at all
     ├── DigestMismatch              bytes whose sha256 differs from the digest recorded for them
     ├── SelectionError              several images or platforms and no way to choose one
     ├── ConfigError                 a bad CI rule value or a bad config file
@@ -39,6 +40,8 @@ class ExitCode(enum.IntEnum):
     """A bug in layerscope: one line on stderr, the traceback in a crash log."""
     INTERRUPTED = 130
     """Stopped by ctrl+c (SIGINT), as shells report it."""
+    TERMINATED = 143
+    """Stopped by SIGTERM, as shells report it (temporary files removed first)."""
 
 
 class LayerscopeError(Exception):
@@ -83,6 +86,10 @@ class UnsupportedMediaType(FormatError):
 
 class CorruptLayer(FormatError):
     """A layer whose tar, gzip or zstd stream is truncated or corrupt."""
+
+
+class NotATar(CorruptLayer):
+    """A stream whose first header is not a tar header (empty, short, or a bad checksum)."""
 
 
 class DigestMismatch(LayerscopeError):

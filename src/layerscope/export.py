@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -115,9 +116,19 @@ def to_document(
     return doc
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def _escape_undecodable(text: str) -> str:
+    """Names that are not UTF-8 (kept as surrogate escapes) written as `\\udcXX` escapes, so
+    the file stays valid UTF-8 JSON; Python's json reads them back to the same names."""
+    return _UNDECODABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def write_json(doc: dict[str, Any], target: str) -> None:
     """Write to `target` (`-` is stdout) all at once: a failure leaves no partial file."""
-    write_text(json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n", target)
+    text = _escape_undecodable(json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False))
+    write_text(text + "\n", target)
 
 
 def write_text(text: str, target: str) -> None:

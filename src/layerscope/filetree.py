@@ -13,6 +13,7 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .errors import CorruptLayer
 from .layer import OPAQUE_MARKER, WHITEOUT_PREFIX
 from .model import Entry, EntryKind, Image
 
@@ -58,6 +59,8 @@ class FileTree:
         """The filesystem after the last layer: path -> entry (implicit directories absent)."""
         self._kids: dict[str, set[str]] = {"": set()}
         self.whiteouts_without_target: list[tuple[int, str]] = []
+        self.broken_hardlinks: list[tuple[int, str, str]] = []
+        """(layer, path, target) of hardlinks to a path absent when they were written."""
         self._sealed = False
         self._clear: set[str] = {""}
         """Paths with no live non-directory at or above them (closed under parents)."""
@@ -147,6 +150,12 @@ class FileTree:
                 chain.append(parent)
                 parent = parent.rpartition("/")[0]
             self._clear.update(chain)
+        target = entry.linkname
+        if entry.kind is EntryKind.HARDLINK and target not in self.live:
+            # Linked before this layer's whiteout removed it (tar order) is still a link.
+            gone = self.versions.get(target)
+            if not gone or gone[-1].layer != layer or gone[-1].change is not Change.REMOVED:
+                self.broken_hardlinks.append((layer, path, target))
         old = self.live.get(path)
         existed = self.exists(path)
         is_dir = entry.kind is EntryKind.DIR
@@ -216,4 +225,16 @@ def build_file_tree(image: Image) -> FileTree:
     for layer in image.layers:
         tree.apply(layer.index, layer.entries)
     tree.built()
+    check_hardlinks(image, tree)
     return tree
+
+
+def check_hardlinks(image: Image, tree: FileTree) -> None:
+    """A hardlink to nothing cannot be extracted (`docker load` fails on it): an error."""
+    if tree.broken_hardlinks:
+        index, path, target = tree.broken_hardlinks[0]
+        layer = image.layers[index]
+        raise CorruptLayer(
+            f"{image.source}: layer {index} ({layer.tar_name}): hardlink {path!r} points to "
+            f"{target!r}, which no layer has at that point"
+        )

@@ -11,12 +11,14 @@ from dataclasses import replace
 from .compression import MEDIA_TYPE_FOR, Compression, compression_for, decompressed, hashed, sniff
 from .errors import CorruptLayer, DigestMismatch
 from .model import BlobRef, Entry, EntryKind, HistoryEntry, Layer
+from .oci import new_hasher
 from .tarstream import ChunkSource, clean_name, iter_members, member_to_entry
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 # eStargz adds these to the tar; they are not part of the container filesystem
 # (containerd/stargz-snapshotter docs/estargz.md, "TOC, TOCEntries and Footer").
+_DATA = frozenset(b"07S")
 STARGZ_ENTRIES = frozenset({"stargz.index.json", ".prefetch.landmark", ".no.prefetch.landmark"})
 
 
@@ -27,20 +29,23 @@ def _peek(chunks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
     return b"", iter(())
 
 
-def _check(expected: str | None, hasher: hashlib._Hash, what: str, label: str) -> None:
+def _hasher(expected: str | None, what: str) -> hashlib._Hash | None:
+    """A second hasher where `expected` uses another algorithm than sha256 (always computed)."""
+    if expected is None:
+        return None
+    hasher = new_hasher(expected, what)  # an unknown algorithm is refused, never skipped
+    return None if hasher.name == "sha256" else hasher
+
+
+def _check(
+    expected: str | None, sha: hashlib._Hash, other: hashlib._Hash | None, what: str, label: str
+) -> None:
     if expected is None:
         return
-    # Only sha256 is computed; other algorithms are rare and left unchecked.
-    if _differs(expected, hasher):
-        actual = hasher.hexdigest()
-        raise DigestMismatch(
-            f"{what}: {label} is sha256:{actual}, but the image records {expected}"
-        )
-
-
-def _differs(expected: str, hasher: hashlib._Hash) -> bool:
-    algo, _, hexpart = expected.partition(":")
-    return algo == "sha256" and hasher.hexdigest() != hexpart
+    hasher = other or sha
+    actual = f"{hasher.name}:{hasher.hexdigest()}"
+    if actual != expected:
+        raise DigestMismatch(f"{what}: {label} is {actual}, but the image records {expected}")
 
 
 def _compression(ref: BlobRef, head: bytes) -> tuple[Compression, str]:
@@ -64,21 +69,44 @@ def read_layer(ref: BlobRef, index: int, history: HistoryEntry) -> Layer:
     head, chunks = _peek(iter(counter))
     kind, media_type = _compression(ref, head)
     blob_hasher = hashlib.sha256()
+    blob_other = _hasher(ref.digest, ref.what)
     diff_hasher = hashlib.sha256() if kind is not Compression.NONE else blob_hasher
-    stream = hashed(chunks, blob_hasher)
+    diff_other = _hasher(ref.diff_id, ref.what)
+    raw = hashed(chunks, blob_hasher)
+    if blob_other is not None:
+        raw = hashed(raw, blob_other)
+    stream = raw
     if kind is not Compression.NONE:
-        stream = hashed(decompressed(stream, kind, ref.what), diff_hasher)
+        stream = hashed(decompressed(raw, kind, ref.what), diff_hasher)
+    if diff_other is not None:
+        stream = hashed(stream, diff_other)
     source = ChunkSource(stream, ref.what)
-    entries, size = _read_entries(source, ref)
-    source.drain()
+    try:
+        entries, size = _read_entries(source, ref)
+        source.drain()
+    except CorruptLayer as exc:
+        # Stored bytes that differ from their digest are the error to report, not what a
+        # parser makes of them: hash the rest of the blob, then compare, then the parse error.
+        _drain(raw)
+        if counter.complete:
+            try:
+                _check(ref.digest, blob_hasher, blob_other, ref.what, "the blob digest")
+                if kind is Compression.NONE:
+                    _check(ref.diff_id, diff_hasher, diff_other, ref.what, "the layer digest")
+            except DigestMismatch as mismatch:
+                damage = str(exc).removeprefix(f"{ref.what}: ")
+                raise DigestMismatch(f"{mismatch}; the bytes are damaged ({damage})") from None
+        raise
     size_differs = ref.size is not None and counter.total != ref.size
-    if size_differs and (ref.digest is None or _differs(ref.digest, blob_hasher)):
+    if size_differs and (ref.digest is None or _differs(ref.digest, blob_hasher, blob_other)):
         # With a matching digest a wrong size is harmless (moby#47072 wrote such descriptors).
         raise CorruptLayer(
             f"{ref.what}: blob is {counter.total} bytes, but the manifest says {ref.size}"
         )
-    _check(ref.digest, blob_hasher, ref.what, "the blob digest")
-    _check(ref.diff_id, diff_hasher, ref.what, "the uncompressed layer digest (diff_id)")
+    _check(ref.digest, blob_hasher, blob_other, ref.what, "the blob digest")
+    _check(
+        ref.diff_id, diff_hasher, diff_other, ref.what, "the uncompressed layer digest (diff_id)"
+    )
     blob_digest = "sha256:" + blob_hasher.hexdigest()
     return Layer(
         index=index,
@@ -93,6 +121,19 @@ def read_layer(ref: BlobRef, index: int, history: HistoryEntry) -> Layer:
     )
 
 
+def _differs(expected: str, sha: hashlib._Hash, other: hashlib._Hash | None) -> bool:
+    hasher = other or sha
+    return f"{hasher.name}:{hasher.hexdigest()}" != expected
+
+
+def _drain(chunks: Iterator[bytes]) -> None:
+    try:
+        for _ in chunks:
+            pass
+    except CorruptLayer:
+        pass  # the stored bytes end early: the caller's error stands (truncated)
+
+
 def _read_entries(source: ChunkSource, ref: BlobRef) -> tuple[list[Entry], int]:
     entries: list[Entry] = []
     size = 0
@@ -105,6 +146,14 @@ def _read_entries(source: ChunkSource, ref: BlobRef) -> tuple[list[Entry], int]:
             continue
         if path.endswith(WHITEOUT_PREFIX) and path.rpartition("/")[2] == WHITEOUT_PREFIX:
             raise CorruptLayer(f"{ref.what}: bare whiteout entry {path!r} is invalid")
+        if (
+            member.size
+            and member.typeflag in _DATA
+            and path.rpartition("/")[2].startswith(WHITEOUT_PREFIX)
+        ):
+            raise CorruptLayer(
+                f"{ref.what}: whiteout entry {path!r} carries {member.size} bytes of data"
+            )
         entry = member_to_entry(member, intern(path), content_hash)
         if entry.kind is EntryKind.HARDLINK:
             entry = replace(entry, linkname=clean_name(entry.linkname, ref.what))
@@ -119,8 +168,11 @@ class _Counter:
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
         self.total = 0
+        self.complete = False
+        """True once every stored byte went past (the blob was not cut short)."""
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._chunks:
             self.total += len(chunk)
             yield chunk
+        self.complete = True

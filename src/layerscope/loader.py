@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
+from functools import partial
 
 from .cache import LayerCache
 from .layer import read_layer
@@ -44,8 +45,11 @@ def load_image(
     lock = threading.Lock()
     state = {"done": 0, "bytes": 0, "entries": 0}
 
+    cancel = threading.Event()
+
     def one(i: int) -> Layer:
         ref = spec.blobs[i]
+        ref = replace(ref, open_chunks=partial(_until, ref.open_chunks, cancel))
         layer = _cached(cache, ref, i, histories[i]) if cache is not None else None
         if layer is None:
             layer = read_layer(ref, i, histories[i])
@@ -62,14 +66,17 @@ def load_image(
     workers = max(1, min(total, (os.cpu_count() or 2), 4))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
         futures = [pool.submit(one, i) for i in range(total)]
-        if on_layer is not None:
-            try:
+        try:
+            if on_layer is not None:
                 for fut in futures:
                     on_layer(fut.result())
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:
+            # A bad layer, ctrl+c or SIGTERM: layers being read stop at their next chunk and
+            # none start.
+            cancel.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
         for fut in done:
             error = fut.exception()
             if error is not None:
@@ -91,6 +98,17 @@ def load_image(
         env=spec.config.runtime.env,
         labels=spec.config.runtime.labels,
     )
+
+
+class _Cancelled(Exception):
+    """A layer read stopped because the load was interrupted (never reported: the interrupt is)."""
+
+
+def _until(open_chunks: Callable[[], Iterator[bytes]], cancel: threading.Event) -> Iterator[bytes]:
+    for chunk in open_chunks():
+        if cancel.is_set():
+            raise _Cancelled
+        yield chunk
 
 
 def _cached(cache: LayerCache, ref: BlobRef, index: int, history: HistoryEntry) -> Layer | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,23 @@ def load_json(data: bytes, what: str) -> Any:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedMetadata(f"{what}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise MalformedMetadata(f"{what}: JSON nested too deep to be image metadata") from None
+
+
+# OCI descriptor.md "Registered Algorithms" (sha512 too), and sha384 that Go's digest knows.
+_ALGORITHMS = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def new_hasher(digest: str, what: str) -> hashlib._Hash:
+    """A hasher for the algorithm `digest` names; an unknown or malformed digest is an error."""
+    algo, _, hexpart = digest.partition(":")
+    length = _ALGORITHMS.get(algo)
+    if length is None:
+        raise MalformedMetadata(f"{what}: unsupported digest algorithm in {digest[:80]!r}")
+    if len(hexpart) != length or hexpart.strip("0123456789abcdef"):
+        raise MalformedMetadata(f"{what}: {digest[:80]!r} is not a valid {algo} digest")
+    return hashlib.new(algo)
 
 
 def _obj(value: Any, what: str) -> dict[str, Any]:
@@ -196,5 +214,6 @@ def is_attestation(desc: Descriptor) -> bool:
 def blob_path(digest: str, what: str) -> str:
     algo, sep, hexpart = digest.partition(":")
     if not sep or not algo.isalnum() or not hexpart.isalnum():
-        raise MalformedMetadata(f"{what}: {digest!r} is not a valid digest")
+        raise MalformedMetadata(f"{what}: {digest[:80]!r} is not a valid digest")
+    new_hasher(digest, what)  # an algorithm that cannot be verified is refused up front
     return f"blobs/{algo}/{hexpart}"

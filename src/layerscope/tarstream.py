@@ -14,13 +14,21 @@ from zlib import adler32
 
 import xxhash
 
-from .errors import CorruptLayer
+from .errors import CorruptLayer, NotATar
 from .model import Entry, EntryKind
 
 BLOCK = 512
 # name mode uid gid size mtime chksum typeflag linkname magic+version (uname gname devs) prefix
 _HEADER = struct.Struct("100s8s8s8s12s12s8sB100s8s80s155s")
 _ZERO_BLOCK = bytes(BLOCK)
+MAX_EXTENDED = 1 << 20
+"""The most a PAX or GNU long-name header may hold (archive/tar's maxSpecialFileSize)."""
+_EXTENDED_NAMES = {
+    ord("x"): "PAX",
+    ord("g"): "global PAX",
+    ord("L"): "GNU long name",
+    ord("K"): "GNU long link name",
+}
 
 # Typeflags whose header is followed by no data, whatever the size field says (as Go and CPython).
 _HEADER_ONLY = frozenset(b"123456")
@@ -134,20 +142,21 @@ class FileSource:
         self._fh = fh
         self._what = what
         self.pos = start
-        self._end = end
+        # Bounded by the file's size, so that a member declaring 2^80 bytes is a truncated
+        # archive, not a seek past what an offset can hold.
+        self._end = fh.seek(0, 2) if end is None else end
         fh.seek(start)
 
     def read(self, size: int) -> bytes:
-        if self._end is not None:
-            size = max(0, min(size, self._end - self.pos))
+        size = max(0, min(size, self._end - self.pos))
         data = self._fh.read(size)
         self.pos += len(data)
         return data
 
     def skip(self, size: int) -> None:
-        self.pos += size
-        if self._end is not None and self.pos > self._end:
+        if self.pos + size > self._end:
             raise CorruptLayer(f"{self._what}: tar ends inside an entry (truncated)")
+        self.pos += size
         self._fh.seek(self.pos)
 
     def hash_next(self, size: int, pad: int = 0) -> int:
@@ -251,17 +260,41 @@ def _pax_records(data: bytes, what: str) -> dict[str, str]:
     while pos < len(data):
         if data[pos] == 0:
             break
-        space = data.find(b" ", pos)
-        try:
-            length = int(data[pos:space])
-        except ValueError:
-            raise CorruptLayer(f"{what}: malformed PAX record") from None
-        if space < 0 or length <= 0 or pos + length > len(data):
-            raise CorruptLayer(f"{what}: malformed PAX record")
+        space = data.find(b" ", pos, pos + 12)
+        digits = data[pos:space] if space > pos else b""
+        length = int(digits) if digits.isdigit() else 0
+        bad = space <= pos or length <= space - pos or pos + length > len(data)
+        if bad or data[pos + length - 1] != 10:
+            raise CorruptLayer(f"{what}: malformed PAX record at byte {pos} of a PAX header")
         key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
         records[_decode(key)] = _decode(value)
         pos += length
     return records
+
+
+def _pax_number(pax: dict[str, str], key: str, what: str) -> int:
+    """A PAX size, uid or gid: decimal digits only (no sign, NaN, infinity or exponent)."""
+    text = pax[key]
+    if not (text.isascii() and text.isdigit()) or len(text) > 20:
+        raise CorruptLayer(f"{what}: PAX record {key}={text[:40]!r} is not a valid number")
+    return int(text)
+
+
+def _pax_time(text: str, what: str) -> int:
+    """A PAX mtime: decimal seconds, maybe negative, maybe with a fraction (POSIX pax)."""
+    whole, _, frac = text.removeprefix("-").partition(".")
+    ok = whole.isascii() and whole.isdigit() and len(whole) <= 20
+    if not ok or not (frac == "" or (frac.isascii() and frac.isdigit())):
+        raise CorruptLayer(f"{what}: PAX record mtime={text[:40]!r} is not a valid time")
+    return -int(whole) if text.startswith("-") else int(whole)
+
+
+def _no_pending(
+    pax: dict[str, str], long_name: str | None, long_link: str | None, what: str
+) -> None:
+    if pax or long_name is not None or long_link is not None:
+        kind = "PAX" if pax else "GNU long name"
+        raise CorruptLayer(f"{what}: a {kind} header with no member after it (truncated)")
 
 
 def _skip_gnu_sparse_extensions(src: ByteSource, block: bytes, what: str) -> None:
@@ -309,11 +342,15 @@ def iter_members(
         block = src.read(BLOCK)
         if not block:
             if first:
-                raise CorruptLayer(f"{what}: empty stream, not a tar")
+                raise NotATar(f"{what}: empty stream, not a tar")
+            _no_pending(local_pax, long_name, long_link, what)
             return
         if len(block) < BLOCK:
+            if first:
+                raise NotATar(f"{what}: not a tar ({len(block)} bytes, less than a header)")
             raise CorruptLayer(f"{what}: tar stream ends inside a header (truncated)")
         if block == _ZERO_BLOCK:
+            _no_pending(local_pax, long_name, long_link, what)
             return
         (
             name_f,
@@ -329,16 +366,25 @@ def iter_members(
             _,
             prefix_f,
         ) = _HEADER.unpack_from(block)
-        mode, uid, gid, size, mtime, recorded = _numbers(block, what)
+        try:
+            mode, uid, gid, size, mtime, recorded = _numbers(block, what)
+            _check_sum(block, sum_f, recorded, what)
+        except CorruptLayer as exc:
+            raise (NotATar(f"{exc} in its first header") if first else exc) from None
         # One int object per distinct value (a layer has few modes, owners and mtimes): 60 MB
         # fewer for a million entries.
         mode, uid, gid, mtime = same(mode, mode), same(uid, uid), same(gid, gid), same(mtime, mtime)
-        _check_sum(block, sum_f, recorded, what)
         first = False
         if size < 0:
             raise CorruptLayer(f"{what}: negative size in a tar header")
         padded = -(-size // BLOCK) * BLOCK
         if typeflag in _EXTENDED:
+            if size > MAX_EXTENDED:
+                # Read whole, so capped as Go's archive/tar caps them (1 MiB).
+                raise CorruptLayer(
+                    f"{what}: {_EXTENDED_NAMES[typeflag]} header declares {size} bytes "
+                    f"(limit {MAX_EXTENDED})"
+                )
             payload = src.read(padded)[:size]
             if len(payload) < size:
                 raise CorruptLayer(f"{what}: tar stream ends inside an extended header")
@@ -366,11 +412,11 @@ def iter_members(
             name = pax.get("path", name)
             linkname = pax.get("linkpath", linkname)
             if "size" in pax:
-                size = int(pax["size"])
+                size = _pax_number(pax, "size", what)
                 padded = -(-size // BLOCK) * BLOCK
-            uid = int(pax["uid"]) if "uid" in pax else uid
-            gid = int(pax["gid"]) if "gid" in pax else gid
-            mtime = int(float(pax["mtime"])) if "mtime" in pax else mtime
+            uid = _pax_number(pax, "uid", what) if "uid" in pax else uid
+            gid = _pax_number(pax, "gid", what) if "gid" in pax else gid
+            mtime = _pax_time(pax["mtime"], what) if "mtime" in pax else mtime
             local_pax = {}
         if typeflag == 0:
             typeflag = _DIR if name.endswith("/") else _FILE

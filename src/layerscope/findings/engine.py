@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..errors import LayerscopeError
 from ..layer import tar_chunks
 from ..model import BlobRef
-from .model import Finding, FindingSet, PathRef, PathState, Rule
+from .model import Category, Finding, FindingSet, PathRef, PathState, Rule, Severity
 
 if TYPE_CHECKING:
     from ..model import Image
@@ -145,6 +145,14 @@ def collect(
             finding = _claim(found, claimed, ratios)
             if found.recoverable_bytes and not finding.recoverable_bytes:
                 continue  # every byte already explained by an earlier, more specific finding
+            if (
+                finding.recoverable_bytes < found.recoverable_bytes
+                and finding.rule.category is Category.WASTE
+                and finding.recoverable_bytes < options.info_below
+            ):
+                # What is left after the earlier findings took their bytes is small: the same
+                # rule as for a finding that was small to begin with.
+                finding = replace(finding, severity=Severity.INFO)
             kept.append(_place(finding, options))
     return FindingSet.of(kept)
 

@@ -233,8 +233,12 @@ def fixed_lines(
     df: Dockerfile, mapping: DockerfileMap, advice: Advice, analysis: Analysis
 ) -> list[str]:
     plan = _Plan(df, mapping, analysis)
-    for f in advice.findings:
-        if f.level.at_least(Severity.LOW) or f.rule.id == rules.REWRITTEN.id:
+    # Flag fixes (`--no-cache-dir`, `apk add --no-cache`) go first, at any severity (the history
+    # alone shows them), so a RUN folded into another later carries its rewritten commands.
+    flagged = {rules.PIP_CACHE.id, rules.APK_CACHE.id}
+    ordered = sorted(advice.findings, key=lambda f: f.rule.id not in flagged)
+    for f in ordered:
+        if f.level.at_least(Severity.LOW) or f.rule.id in {rules.REWRITTEN.id, *flagged}:
             _apply(plan, f)
     by_line = {i.line: i for i in df.instructions}
     out: list[str] = []

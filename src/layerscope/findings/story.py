@@ -28,12 +28,21 @@ class Group:
     count_by: str = ""
     """A pattern naming the unit to count instead of files (e.g. one `*.dist-info` per package)."""
     unit: str = "file"
+    event: bool = True
+    """Always told, however small (`ldconfig cache rebuilt`); bulk groups (programs, libraries,
+    docs) are told only when among the largest changes."""
 
 
 def _g(
-    name: str, written: str, removed: str, *patterns: str, count_by: str = "", unit: str = "file"
+    name: str,
+    written: str,
+    removed: str,
+    *patterns: str,
+    count_by: str = "",
+    unit: str = "file",
+    event: bool = True,
 ) -> Group:
-    return Group(name, written, removed, patterns, count_by, unit)
+    return Group(name, written, removed, patterns, count_by, unit, event)
 
 
 GROUPS: tuple[Group, ...] = (
@@ -65,7 +74,14 @@ GROUPS: tuple[Group, ...] = (
     ),
     _g("apt-lists", "apt lists downloaded", "apt lists deleted", "var/lib/apt/lists/*"),
     _g("apt-cache", "apt caches and archives written", "apt caches deleted", "var/cache/apt/*"),
-    _g("dpkg", "dpkg database updated", "dpkg database entries removed", "var/lib/dpkg/*"),
+    _g(
+        "dpkg",
+        "dpkg database updated",
+        "dpkg database entries removed",
+        "var/lib/dpkg/*",
+        count_by="var/lib/dpkg/info/*.list",
+        unit="package",
+    ),
     _g("debconf", "debconf database updated", "debconf entries removed", "var/cache/debconf/*"),
     _g(
         "pkg-logs",
@@ -130,6 +146,7 @@ GROUPS: tuple[Group, ...] = (
         "usr/share/man/*",
         "usr/share/info/*",
         "usr/share/locale/*",
+        event=False,
     ),
     _g(
         "libraries",
@@ -140,6 +157,7 @@ GROUPS: tuple[Group, ...] = (
         "usr/lib64/*.so*",
         "lib64/*.so*",
         "usr/local/lib/*.so*",
+        event=False,
     ),
     _g(
         "programs",
@@ -151,8 +169,12 @@ GROUPS: tuple[Group, ...] = (
         "sbin/*",
         "usr/local/bin/*",
         "usr/local/sbin/*",
+        event=False,
     ),
 )
+
+
+_QUIET_EMPTY = {"apt-lists", "apt-cache"}
 
 
 def _table(groups: tuple[Group, ...]) -> re.Pattern[str]:
@@ -219,6 +241,8 @@ def _tally(tree: FileTree, layer: int) -> dict[tuple[str, str, str], _Tally]:
         shown = entry if entry is not None else tree.state_at(path, layer - 1)
         if version.change is Change.REMOVED and shown is not None and shown.kind is EntryKind.DIR:
             continue  # its files are told; the directory itself is not news
+        if group is not None and group.name in _QUIET_EMPTY and (shown is None or not shown.size):
+            continue  # apt's lock files and partial/ directories are not news
         if version.change is Change.REMOVED:
             key = (
                 (group.removed, group.unit, group.name)
@@ -262,21 +286,29 @@ def _unit(path: str, pattern: str) -> str:
     return ""
 
 
-def layer_story(tree: FileTree, layer: int, limit: int = 5) -> str:
-    """One or two sentences: this layer's changes, largest group first."""
+def layer_story(tree: FileTree, layer: int, bulk: int = 3) -> str:
+    """One or two sentences: first what happened (every well-known event, however small,
+    largest first), then the largest bulk changes and how many more."""
     tallies = _tally(tree, layer)
     if not tallies:
         return "No file changes (metadata only)."
     ranked = sorted(tallies.items(), key=lambda kv: (-kv[1].bytes, -kv[1].files, kv[0][0]))
-    parts = [_phrase(label, t, unit) for (label, unit, _), t in ranked[:limit]]
-    rest = ranked[limit:]
-    text = "; ".join(parts)
-    text = text[0].upper() + text[1:]
+    events = [kv for kv in ranked if kv[0][2] in _EVENTS]
+    others = [kv for kv in ranked if kv[0][2] not in _EVENTS]
+    shown, rest = others[: bulk if events else bulk + 2], others[bulk if events else bulk + 2 :]
+    sentences = [
+        "; ".join(_phrase(label, t, unit) for (label, unit, _), t in part)
+        for part in (events, shown)
+        if part
+    ]
     if rest:
         files = sum(t.files for _, t in rest)
         size = sum(t.bytes for _, t in rest)
-        text += f". Also {files} more changes ({human_bytes(size)})"
-    return text + "."
+        sentences[-1] += f"; {files} more changes ({human_bytes(size)})"
+    return ". ".join(x[0].upper() + x[1:] for x in sentences) + "."
+
+
+_EVENTS = {g.name for g in GROUPS if g.event}
 
 
 def stories(tree: FileTree) -> tuple[str, ...]:

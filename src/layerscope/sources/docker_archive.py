@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ..errors import MalformedMetadata, SelectionError
+from ..errors import DigestMismatch, MalformedMetadata, SelectionError
 from ..model import BlobRef, Platform
 from ..oci import load_json, parse_config
 from .spec import ImageSpec, digest_in_name, ref_matches, verify_bytes
@@ -20,29 +20,53 @@ def _entries(store: Store) -> list[dict[str, Any]]:
     for i, item in enumerate(doc):
         if not isinstance(item, dict) or not isinstance(item.get("Config"), str):
             raise MalformedMetadata(f"{what}: image {i} has no 'Config'")
-        if not isinstance(item.get("Layers"), list):
-            raise MalformedMetadata(f"{what}: image {i} has no 'Layers' list")
+        layers = item.get("Layers")
+        if not isinstance(layers, list) or not all(isinstance(p, str) for p in layers):
+            raise MalformedMetadata(f"{what}: image {i} has no 'Layers' list of names")
     return doc
 
 
 def _tags(item: dict[str, Any]) -> list[str]:
     tags = item.get("RepoTags") or []
+    if isinstance(tags, str):
+        return [tags]  # a lone string, as some hand-made archives write it: one tag
+    if not isinstance(tags, list):
+        return []
     return [t for t in tags if isinstance(t, str)]
 
 
-def _choose(store: Store, doc: list[dict[str, Any]], ref: str | None) -> dict[str, Any]:
+def _choose(store: Store, doc: list[dict[str, Any]], ref: str | None) -> tuple[dict[str, Any], str]:
+    """The image asked for, or the first (as dive and `docker load` take it) and a note."""
     if ref is not None:
         found = [item for item in doc if any(ref_matches(ref, t) for t in _tags(item))]
         if not found:
             known = ", ".join(t for item in doc for t in _tags(item)) or "none"
             raise SelectionError(f"{store.label}: no image tagged {ref!r} (tags: {known})")
-        return found[0]
+        return found[0], ""
     if len(doc) > 1:
         known = "; ".join(", ".join(_tags(item)) or f"image {i}" for i, item in enumerate(doc))
-        raise SelectionError(
-            f"{store.label}: holds {len(doc)} images, choose one with FILE:name:tag ({known})"
+        first = ", ".join(_tags(doc[0])) or "image 0"
+        how = "FILE:name:tag or --tag" if all(_tags(item) for item in doc) else "--platform"
+        return doc[0], (
+            f"{store.label}: holds {len(doc)} images; read the first, {first} "
+            f"(choose with {how}: {known})"
         )
-    return doc[0]
+    return doc[0], ""
+
+
+def _for_platform(
+    store: Store, doc: list[dict[str, Any]], platform: Platform
+) -> list[dict[str, Any]]:
+    """The images of a multi-image archive whose config is for `platform`."""
+    found = []
+    for item in doc:
+        what = f"{store.label}: config {item['Config']}"
+        config = parse_config(load_json(store.read_bytes(item["Config"]), what), what)
+        if config.platform is not None and platform.matches(config.platform):
+            found.append(item)
+    if not found:
+        raise SelectionError(f"{store.label}: no image for {platform}")
+    return found
 
 
 def _variant(layers: list[str]) -> str:
@@ -58,11 +82,21 @@ def _variant(layers: list[str]) -> str:
 def spec_from_docker_archive(
     store: Store, source: str, ref: str | None, platform: Platform | None
 ) -> ImageSpec:
-    item = _choose(store, _entries(store), ref)
+    doc = _entries(store)
+    if platform is not None and ref is None and len(doc) > 1:
+        doc = _for_platform(store, doc, platform)
+    item, note = _choose(store, doc, ref)
     config_name = item["Config"]
     config_what = f"{store.label}: config {config_name}"
     raw = store.read_bytes(config_name)
-    config_digest = verify_bytes(raw, digest_in_name(config_name), config_what)
+    warnings = [note] if note else []
+    try:
+        config_digest = verify_bytes(raw, digest_in_name(config_name), config_what)
+    except DigestMismatch as exc:
+        # The format promises no digest in this name: `docker load` and dive read such
+        # archives (go-containerregistry's tarball testdata has one). diff_ids stay strict.
+        config_digest = verify_bytes(raw, None, config_what)
+        warnings.append(f"warning: {exc}; read anyway, as docker load does")
     config = parse_config(load_json(raw, config_what), config_what)
     if platform is not None and (config.platform is None or not platform.matches(config.platform)):
         raise SelectionError(
@@ -97,4 +131,5 @@ def spec_from_docker_archive(
         config=config,
         blobs=tuple(blobs),
         repo_tags=tuple(tags),
+        warnings=tuple(warnings),
     )

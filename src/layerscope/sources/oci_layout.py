@@ -41,22 +41,33 @@ def _read_blob(store: Store, desc: Descriptor, what: str) -> bytes:
 
 
 def _candidates(store: Store) -> list[_Candidate]:
+    """Every image manifest the index reaches, in order; each index blob is read once, so
+    loops and fan-out (one index listed a thousand times) cost nothing."""
     what = f"{store.label}: index.json"
     top = parse_index(load_json(store.read_bytes("index.json"), what), what)
     found: list[_Candidate] = []
+    seen: set[str] = set()
     todo = [(d, d.annotation(REF_NAME) or d.annotation(CONTAINERD_NAME), 0) for d in top]
     while todo:
         desc, ref_name, depth = todo.pop(0)
         if is_attestation(desc):
             continue
-        if desc.media_type in INDEX_TYPES and depth < _MAX_DEPTH:
+        if desc.media_type in INDEX_TYPES:
+            if desc.digest in seen:
+                continue
+            seen.add(desc.digest)
             nested_what = f"{store.label}: index {desc.digest}"
+            if depth >= _MAX_DEPTH:
+                raise MalformedMetadata(f"{nested_what}: indexes nested deeper than {_MAX_DEPTH}")
             nested = parse_index(
                 load_json(_read_blob(store, desc, nested_what), nested_what), nested_what
             )
             todo.extend((d, d.annotation(REF_NAME) or ref_name, depth + 1) for d in nested)
         elif desc.media_type in MANIFEST_TYPES or not desc.media_type:
-            found.append(_Candidate(desc, ref_name, desc.platform))
+            key = f"{desc.digest} {ref_name} {desc.platform}"
+            if key not in seen:
+                seen.add(key)
+                found.append(_Candidate(desc, ref_name, desc.platform))
         # other media types (artifacts, unknown) are skipped: image-index.md
     return found
 
@@ -70,7 +81,8 @@ def _describe(c: _Candidate) -> str:
 
 def _choose(
     store: Store, found: list[_Candidate], ref: str | None, platform: Platform | None
-) -> _Candidate:
+) -> tuple[_Candidate, str]:
+    """The image asked for (or the first) and a note when others were there to choose from."""
     if not found:
         raise NotAnImage(f"{store.label}: index.json names no image manifest")
     if ref is not None:
@@ -88,18 +100,28 @@ def _choose(
     platforms = {c.platform for c in found}
     refs = {c.ref_name for c in found}
     if len(found) > 1 and (len(platforms) > 1 or len(refs) > 1):
+        # As dive and `docker load` do, the first; said on stderr with how to choose.
         listing = "; ".join(_describe(c) for c in found)
-        hint = "--platform" if len(platforms) > 1 else "FILE:name:tag"
-        raise SelectionError(
-            f"{store.label}: {len(found)} images match, choose with {hint} ({listing})"
+        hint = " or ".join(
+            h
+            for h, differ in (
+                ("FILE:name:tag or --tag", len(refs) > 1),
+                ("--platform", len(platforms) > 1),
+            )
+            if differ
         )
-    return found[0]  # "the first matching entry SHOULD be used" (image-index.md)
+        note = (
+            f"{store.label}: holds {len(found)} images; read the first, {_describe(found[0])} "
+            f"(choose with {hint}: {listing})"
+        )
+        return found[0], note
+    return found[0], ""  # "the first matching entry SHOULD be used" (image-index.md)
 
 
 def spec_from_oci_layout(
     store: Store, source: str, ref: str | None, platform: Platform | None
 ) -> ImageSpec:
-    chosen = _choose(store, _candidates(store), ref, platform)
+    chosen, note = _choose(store, _candidates(store), ref, platform)
     mwhat = f"{store.label}: manifest {chosen.descriptor.digest}"
     manifest = parse_manifest(load_json(_read_blob(store, chosen.descriptor, mwhat), mwhat), mwhat)
     if manifest.config.media_type and manifest.config.media_type not in IMAGE_CONFIG_TYPES:
@@ -140,4 +162,5 @@ def spec_from_oci_layout(
         blobs=tuple(blobs),
         repo_tags=(chosen.ref_name,) if chosen.ref_name else (),
         annotations=manifest.annotations,
+        warnings=(note,) if note else (),
     )

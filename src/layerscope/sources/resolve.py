@@ -5,10 +5,12 @@ docker://NAME                      the Docker engine (DOCKER_HOST, docker contex
 podman://NAME                      Podman's storage
 registry://HOST[:PORT]/REPO[:TAG|@DIGEST]   a registry, no daemon
 NAME (no such path)                the Docker engine if it has it, else the registry
+-                                  an archive piped in on stdin, maybe gzip or zstd compressed
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 from ..errors import ImageNotFound, RegistryError, SourceError
 from ..model import Platform
 from . import ARCHIVE_SCHEMES, LIVE_SCHEMES
-from .archive import spec_from_path
+from .archive import STDIN, spec_from_path, spec_from_stdin
 from .credentials import Credentials, from_docker_config
 from .reference import parse_reference
 from .spec import ImageSpec
@@ -36,11 +38,14 @@ class Request:
 
 
 def split_archive(rest: str) -> tuple[Path, str | None] | None:
-    """(path, tag) from `PATH` or `PATH:name:tag` when that path exists, else None."""
-    if Path(rest).exists():
+    """(path, tag) from `PATH` or `PATH:name:tag` when that path is there, else None.
+
+    A dangling symlink or a symlink loop counts as there, so that it is named as such.
+    """
+    if os.path.lexists(rest):
         return Path(rest), None
     for i, ch in enumerate(rest):
-        if ch == ":" and i and Path(rest[:i]).exists():
+        if ch == ":" and i and os.path.lexists(rest[:i]):
             return Path(rest[:i]), rest[i + 1 :] or None
     return None
 
@@ -61,6 +66,8 @@ def open_spec(req: Request, note: Callable[[str], None] = lambda _: None) -> Ima
         return podman_spec(rest, req.platform)
     if scheme == "registry":
         return _registry(rest, req)
+    if rest == STDIN:
+        return spec_from_stdin(f"{scheme or 'archive'}://stdin", req.tag, req.platform)
     found = split_archive(rest)
     if found is not None:
         path, tag = found
@@ -72,7 +79,9 @@ def open_spec(req: Request, note: Callable[[str], None] = lambda _: None) -> Ima
 
 
 def _looks_like_path(text: str) -> bool:
-    return text.startswith(("/", "./", "../", "~")) or text.endswith((".tar", ".tar.gz", ".tgz"))
+    return text.startswith(("/", "./", "../", "~")) or text.endswith(
+        (".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst")
+    )
 
 
 def _registry(rest: str, req: Request) -> ImageSpec:

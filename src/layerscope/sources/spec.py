@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ..errors import DigestMismatch
 from ..model import BlobRef
-from ..oci import ImageConfig
+from ..oci import ImageConfig, new_hasher
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -26,6 +26,8 @@ class ImageSpec:
     annotations: tuple[tuple[str, str], ...] = ()
     release: Callable[[], None] | None = field(default=None, repr=False, compare=False)
     """Closes what the blobs are read through (a registry connection pool), when there is one."""
+    warnings: tuple[str, ...] = ()
+    """What the user should know about how the image was read (a leniency, a choice made)."""
 
     def close(self) -> None:
         if self.release is not None:
@@ -33,10 +35,17 @@ class ImageSpec:
 
 
 def verify_bytes(data: bytes, expected: str | None, what: str) -> str:
-    """Check small metadata blobs (manifests, configs) against their recorded digest."""
+    """Check small metadata blobs (manifests, configs) against their recorded digest, whatever
+    its algorithm; the sha256 of `data` is returned."""
     actual = "sha256:" + hashlib.sha256(data).hexdigest()
-    if expected and expected.startswith("sha256:") and expected != actual:
-        raise DigestMismatch(f"{what}: content is {actual}, but it is recorded as {expected}")
+    if expected:
+        hasher = new_hasher(expected, what)
+        hasher.update(data)
+        found = f"{hasher.name}:{hasher.hexdigest()}"
+        if found != expected:
+            raise DigestMismatch(
+                f"{what}: digest mismatch: the content is {found}, but it is recorded as {expected}"
+            )
     return actual
 
 

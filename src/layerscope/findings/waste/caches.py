@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from fnmatch import translate
 
 from ...model import Image
-from ..model import Finding, Rule
+from ..model import Finding, Rule, Severity
 from . import rules
-from .paths import Copy, layer_findings
+from .paths import Copy, instruction, layer_findings, matcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,4 +103,34 @@ def cache_findings(image: Image, copies: list[Copy]) -> list[Finding]:
     out: list[Finding] = []
     for cache, found in zip(CACHES, hits, strict=True):
         out += layer_findings(cache.rule, image, found, f"{cache.what} left", cache.fix)
+    return out
+
+
+_PIP_INSTALL = re.compile(r"\b(?:pip3?|pip3\.\d+)\s+install\b")
+
+
+def pip_history_findings(image: Image, copies: list[Copy]) -> list[Finding]:
+    """`pip install` without `--no-cache-dir`, read from the history, where this build stored
+    no pip cache (pip skips a cache it cannot write; the next build may not): informational,
+    so `--fix` still adds the flag. Quiet when `PIP_NO_CACHE_DIR` is set in the config."""
+    if any(e.startswith("PIP_NO_CACHE_DIR=") for e in image.env):
+        return []
+    cached = {c.layer for c in copies if matcher(("*/.cache/pip/*",)).match(c.path)}
+    out = []
+    for layer in range(len(image.layers)):
+        command = instruction(image, layer)
+        if layer in cached or not _PIP_INSTALL.search(command) or "--no-cache-dir" in command:
+            continue
+        out.append(
+            Finding(
+                rule=rules.PIP_CACHE,
+                title=f"pip install without --no-cache-dir in layer {layer} (no cache stored "
+                "by this build)",
+                layers=(layer,),
+                instruction=command,
+                fix="add `--no-cache-dir` to `pip install` (or set `PIP_NO_CACHE_DIR=1`)",
+                severity=Severity.INFO,
+                detail="seen in the history; a build where pip can write its cache stores it",
+            )
+        )
     return out

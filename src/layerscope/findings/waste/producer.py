@@ -10,7 +10,7 @@ from ...session import OpenedImage
 from ..engine import FindingOptions, pull_ratios, settle
 from ..model import Finding, Rule, Severity
 from . import rules
-from .caches import cache_findings
+from .caches import cache_findings, pip_history_findings
 from .duplicates import duplicate_findings
 from .final import (
     dev_dependency_findings,
@@ -45,6 +45,7 @@ class WasteProducer:
             overwritten_findings(image, waste),
             docs_findings(opened, copies),
             duplicate_findings(image, copies),
+            pip_history_findings(image, copies),
         )
         for batch in batches:
             for finding in batch:
