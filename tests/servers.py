@@ -189,6 +189,8 @@ class Faults:
     """After the first cut, drop every connection at once (the registry has gone)."""
     dead: bool = False
     blob_requests: list[str] = field(default_factory=list)
+    blob_paths: list[str] = field(default_factory=list)
+    """The path of every blob request answered 200 or 206 (to count reads per digest)."""
 
 
 @dataclass
@@ -236,6 +238,7 @@ def start_proxy(upstream: str, faults: Faults) -> Proxy:
             blob = "/blobs/" in self.path and resp.status in (200, 206)
             if blob:
                 faults.blob_requests.append(self.headers.get("Range", ""))
+                faults.blob_paths.append(self.path)
             self.send_response(resp.status)
             for k, v in resp.getheaders():
                 if k.lower() not in ("connection", "transfer-encoding"):

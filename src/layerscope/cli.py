@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         "oci-archive://PATH), docker://NAME, podman://NAME, "
         "registry://HOST[:PORT]/REPO[:TAG|@DIGEST], or a NAME (the local engine, else the "
         "registry); 'layerscope cache' shows and prunes the layer cache; "
-        "'layerscope diff A B' compares two images",
+        "'layerscope diff A B' compares two images; 'layerscope scan' analyses a fleet of "
+        "images ('layerscope scan --help')",
     )
     p.add_argument(
         "-j",
@@ -472,6 +473,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cache_command(argv[1:])
         if argv[:1] == ["diff"]:
             return diff_command(argv[1:])
+        if argv[:1] == ["scan"]:
+            from .fleet.command import main as scan_main  # noqa: PLC0415  (an optional extra)
+
+            return scan_main(argv[1:])
         args = build_parser().parse_args(argv)
         return run(args)
     except LayerscopeError as exc:

@@ -105,6 +105,25 @@ class DockerEngine:
             )
         return True
 
+    def tagged(self) -> list[str]:
+        """Every `name:tag` the engine holds."""
+        response = self._get("/images/json")
+        if response.status_code != 200:
+            raise RegistryError(
+                f"docker engine at {self.host}: listing images answered {response.status_code}"
+            )
+        try:
+            images = response.json()
+        except ValueError:
+            raise RegistryError(f"docker engine at {self.host}: listing images: bad JSON") from None
+        return [
+            str(tag)
+            for image in images
+            if isinstance(image, dict)
+            for tag in image.get("RepoTags") or []
+            if tag != "<none>:<none>"
+        ]
+
     def save(self, name: str, dest: Path) -> None:
         if not self.has(name):
             raise ImageNotFound(f"docker://{name}: no such image in the engine at {self.host}")

@@ -14,10 +14,11 @@ import re
 import time
 from collections.abc import Iterator
 from functools import partial
+from typing import Any
 
 import httpx
 
-from ..errors import AuthError, RegistryError, SelectionError, SourceError
+from ..errors import AuthError, MalformedMetadata, RegistryError, SelectionError, SourceError
 from ..model import BlobRef, Platform
 from ..oci import (
     DOCKER_LIST,
@@ -56,9 +57,13 @@ class RegistryClient:
         insecure: bool = False,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        *,
+        scope: str | None = None,
     ) -> None:
         self.ref = ref
         self.credentials = credentials
+        self.scope = scope or f"repository:{ref.repository}:pull"
+        """What a bearer token is asked for (`registry:catalog:*` to list repositories)."""
         scheme = "http" if insecure or is_local(ref.api_host) else "https"
         self.base = f"{scheme}://{ref.api_host}"
         self.http = httpx.Client(
@@ -107,7 +112,7 @@ class RegistryClient:
             raise AuthError(f"{self.label}: unsupported authentication challenge {scheme!r}")
 
     def _token(self, params: dict[str, str]) -> str:
-        query = {"scope": f"repository:{self.ref.repository}:pull"}
+        query = {"scope": self.scope}
         if "service" in params:
             query["service"] = params["service"]
         auth = None
@@ -137,6 +142,14 @@ class RegistryClient:
         response = self._send(path, {"Accept": accept} if accept else {})
         _raise_for(response, self.label, what)
         return response.content, response
+
+    def get_json(self, path: str, what: str) -> tuple[dict[str, Any], httpx.Response]:
+        """A JSON object from an API path (`/v2/_catalog?n=100`) and its response (for `Link`)."""
+        body, response = self._get_bytes(path, "application/json", what)
+        doc = load_json(body, f"{self.label}: {what}")
+        if not isinstance(doc, dict):
+            raise MalformedMetadata(f"{self.label}: {what}: expected a JSON object")
+        return doc, response
 
     # -- manifests and blobs ------------------------------------------------------------------
     def manifest(self, reference: str) -> tuple[bytes, str, str]:
