@@ -78,6 +78,8 @@ def test_explore_a_real_image_with_keys(
     term.wait(lambda s: "Go to path" in s, "the jump prompt")
     term.keys("C-u")  # clear the prompt's "/"
     term.text("/data/keep/hello.txt")
+    # As a person does: enter once the path is seen in the prompt.
+    term.wait(lambda s: "/data/keep/hello.txt" in s and "Go to path" in s, "the typed path")
     term.keys("Enter")
     term.wait(lambda s: "modified  /data/keep/hello.txt" in s, "the cursor on hello.txt")
     term.keys("v")
