@@ -321,10 +321,14 @@ def run(args: argparse.Namespace) -> int:
         results = evaluate(rules, analysis) + advisor.gate(analysis, advice)
         results += packages.results(plan, pkgs)
     packages.write_sbom(args, pkgs, analysis.image.name)
-    ci_doc = describe_ci(results) if results else None
-    extensions = {**advisor.extensions(advice), **packages.extensions(args, pkgs)}
-    extensions["security"] = scan_json(security.scan)
-    doc = to_document(analysis, ci_doc, extensions)
+    # The document (dive's per-layer file lists included) is built only for an output that
+    # needs it: a --ci run without --json or --html never pays for it.
+    doc: dict[str, Any] = {}
+    if args.json is not None or args.html is not None:
+        ci_doc = describe_ci(results) if results else None
+        extensions = {**advisor.extensions(advice), **packages.extensions(args, pkgs)}
+        extensions["security"] = scan_json(security.scan)
+        doc = to_document(analysis, ci_doc, extensions)
     if args.json is not None:
         write_json(doc, args.json)
     if args.html is not None:
